@@ -1,0 +1,1 @@
+"""Formal review of lab review dossiers: from scans to a mismatch report."""

@@ -1,0 +1,1 @@
+"""Generated sample dossiers: the ground truth for tests and benchmarks."""
