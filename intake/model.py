@@ -6,7 +6,8 @@ for image files, the file's own pixels after orientation correction), origin top
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -220,7 +221,7 @@ class Finding:
     expected: str | None = None  # the online record's value
     found: str | None = None  # the paper's value
     location: Location | None = None
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,95 @@
+"""Each field printed on paper against the online record (材料与网上系统材料的一致性)."""
+
+from __future__ import annotations
+
+from intake.checks.rule import finding
+from intake.dossier import PageResult, copies_of
+from intake.fields import FieldSpec, all_labels, format_value, form_fields, record_value
+from intake.model import Field, Finding, Location, PageKind, Reading, Status
+from intake.normalize import canonical
+from intake.record import Record
+
+CLAUSE = "六（五）形式审查：审查意见与网上系统材料的一致性"
+RULES = {
+    "field.match": ("纸质材料与网上填报内容一致", CLAUSE),
+    "field.missing": ("纸质材料中应有的栏目", CLAUSE),
+}
+
+# A reading the precise engine is this sure of decides the field on its own.
+PRECISE_CONF = 90.0
+# Below this a lone reading that disagrees with the record is not trusted to fail a lab.
+LONE_READING_CONF = 60.0
+
+
+def _key(spec: FieldSpec, text: str) -> str | None:
+    return canonical(spec.kind, text, spec.places)
+
+
+def judge(spec: FieldSpec, expected: str, readings: tuple[Reading, ...]) -> tuple[Status, str]:
+    """The status of one printed field, and the reading that stands as the paper's value.
+
+    A reading that verifies passes the field. Otherwise the paper differs from the record if
+    the engines agree on another value, or if the precise engine is sure of its reading; an
+    unsure disagreement is left to a reviewer.
+    """
+    want = _key(spec, expected)
+    for reading in readings:
+        if want is not None and _key(spec, reading.text) == want:
+            return Status.PASS, reading.text
+    last = readings[-1]
+    if last.source == "text-layer":
+        return Status.FAIL, last.text
+    if len(readings) == 1:
+        return (Status.FAIL if last.conf >= LONE_READING_CONF else Status.UNCERTAIN), last.text
+    keys = {_key(spec, r.text) for r in readings}
+    if len(keys) == 1 and None not in keys:
+        return Status.FAIL, last.text
+    if last.conf >= PRECISE_CONF and _key(spec, last.text) is not None:
+        return Status.FAIL, last.text
+    return Status.UNCERTAIN, last.text
+
+
+def _field_finding(spec: FieldSpec, expected: str, field: Field) -> Finding:
+    status, found = judge(spec, expected, field.readings)
+    copy = f"第{field.copy}份"
+    message = {
+        Status.PASS: f"{copy}「{spec.label}」与网上填报一致。",
+        Status.FAIL: f"{copy}「{spec.label}」纸质为“{found}”，网上填报为“{expected}”，两者不一致。",
+        Status.UNCERTAIN: f"{copy}「{spec.label}」未能可靠识别（识别为“{found}”），请人工核对。",
+    }[status]
+    return finding(
+        RULES, "field.match", status, message, field.location,
+        field=spec.key, label=spec.label, expected=expected, found=found,
+        evidence={"copy": field.copy, "readings": [
+            {"text": r.text, "conf": round(r.conf, 1), "source": r.source}
+            for r in field.readings]},
+    )
+
+
+def check(results: list[PageResult], record: Record) -> list[Finding]:
+    labels = all_labels(record.campaign)
+    body_keys = {s.key for s in form_fields(record.campaign)}
+    findings: list[Finding] = []
+    for copy, pages in copies_of(results, PageKind.FORM).items():
+        seen: set[str] = set()
+        for result in pages:
+            for field in result.fields:
+                spec = labels.get(field.label)
+                value = record_value(record.data, field.key)
+                if spec is None or value is None:
+                    continue
+                seen.add(field.key)
+                findings.append(_field_finding(spec, format_value(spec, value), field))
+        for spec in form_fields(record.campaign):
+            if spec.key in seen or spec.key not in body_keys:
+                continue
+            value = record_value(record.data, spec.key)
+            findings.append(finding(
+                RULES, "field.missing", Status.UNCERTAIN,
+                f"第{copy}份中未读到「{spec.label}」栏目，请人工核对该页是否缺失或无法辨认。",
+                Location(pages[0].page.document, pages[0].page.number),
+                field=spec.key, label=spec.label,
+                expected=format_value(spec, value) if value is not None else None,
+                evidence={"copy": copy},
+            ))
+    return findings

@@ -1,0 +1,181 @@
+"""The report as JSON (the schema in docs/report-schema.md) and as one self-contained HTML page."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from intake.model import Box, Finding, Location, Page, Report, Status
+
+STATUS_ORDER = {Status.FAIL: 0, Status.UNCERTAIN: 1, Status.PASS: 2}
+STATUS_ZH = {Status.FAIL: "不一致/不符合", Status.UNCERTAIN: "待人工核对", Status.PASS: "通过"}
+VERDICT_ZH = {"pass": "通过形式审查", "fail": "未通过形式审查", "review": "需人工复核"}
+
+
+def _location(location: Location | None) -> dict[str, Any] | None:
+    if location is None:
+        return None
+    return {"document": location.document, "page": location.page,
+            "box": location.box.as_list() if location.box else None}
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule, "title": f.title, "status": f.status.value, "clause": f.clause,
+        "message": f.message, "field": f.field, "label": f.label, "expected": f.expected,
+        "found": f.found, "location": _location(f.location), "evidence": f.evidence,
+    }
+
+
+def page_json(p: Page) -> dict[str, Any]:
+    return {
+        "document": p.document, "page": p.number, "kind": p.kind.value, "width": p.width,
+        "height": p.height, "dpi": p.dpi, "rotation": p.rotation, "skew": round(p.skew, 2),
+        "text_source": p.text_source.value, "footer": list(p.footer) if p.footer else None,
+        "seconds": round(p.seconds, 3),
+        "seals": [{"bbox": s.box.as_list(), "shape": s.shape.value, "color": s.color,
+                   "complete": s.complete, "score": round(s.score, 3), "text": s.text,
+                   "text_score": round(s.text_score, 3)} for s in p.seals],
+    }
+
+
+def sorted_findings(findings: tuple[Finding, ...]) -> list[Finding]:
+    return sorted(findings, key=lambda f: STATUS_ORDER[f.status])
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    counts = Counter(f.status.value for f in report.findings)
+    return {
+        "version": report.version,
+        "lab_id": report.lab_id,
+        "lab_name": report.lab_name,
+        "campaign": report.campaign,
+        "verdict": report.verdict.value,
+        "summary": {s.value: counts.get(s.value, 0) for s in Status},
+        "created_at": report.created_at,
+        "seconds": report.seconds,
+        "record_sha256": report.record_sha256,
+        "documents": [{"name": d.name, "sha256": d.sha256, "size": d.size, "kind": d.kind.value,
+                       "pages": d.page_count} for d in report.documents],
+        "pages": [page_json(p) for p in report.pages],
+        "findings": [finding_json(f) for f in sorted_findings(report.findings)],
+    }
+
+
+# HTML ---------------------------------------------------------------------------------------
+
+CROP_MAX_WIDTH = 760
+
+
+def evidence_crop(image: np.ndarray, box: Box | None, dpi: int) -> bytes:
+    """A JPEG of the region around ``box`` (or the whole page) with the box drawn in."""
+    height, width = image.shape[:2]
+    if box is None:
+        region = Box(0, 0, width, height)
+        crop = image.copy()
+    else:
+        margin = round(dpi * 12 / 25.4)
+        region = box.pad(margin, width, height)
+        crop = image[region.y:region.y2, region.x:region.x2].copy()
+        cv2.rectangle(crop, (box.x - region.x, box.y - region.y),
+                      (box.x2 - region.x, box.y2 - region.y), (0, 0, 255), max(2, dpi // 100))
+    if crop.shape[1] > CROP_MAX_WIDTH:
+        scale = CROP_MAX_WIDTH / crop.shape[1]
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return buf.tobytes() if ok else b""
+
+
+_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;background:#f4f5f7;color:#1f2328}
+header{background:#fff;border-bottom:1px solid #d0d7de;padding:16px 24px}
+h1{font-size:20px;margin:0 0 6px}.meta{color:#57606a;font-size:13px}
+.verdict{display:inline-block;padding:4px 12px;border-radius:4px;font-weight:bold;color:#fff}
+.v-pass{background:#1a7f37}.v-fail{background:#cf222e}.v-review{background:#bf8700}
+main{padding:16px 24px;max-width:1280px}
+.finding{background:#fff;border:1px solid #d0d7de;border-left:6px solid #8c959f;border-radius:4px;
+ margin:0 0 12px;padding:12px 16px;display:grid;grid-template-columns:minmax(300px,1fr) auto;gap:16px}
+.s-fail{border-left-color:#cf222e}.s-uncertain{border-left-color:#bf8700}.s-pass{border-left-color:#1a7f37}
+.finding h2{font-size:15px;margin:0 0 6px}.rule{color:#57606a;font-size:12px;font-family:monospace}
+table.kv{border-collapse:collapse;font-size:13px;margin-top:6px}
+table.kv td{border:1px solid #d0d7de;padding:3px 8px;vertical-align:top}
+table.kv td:first-child{background:#f6f8fa;white-space:nowrap}
+.crop img{max-width:560px;border:1px solid #d0d7de}
+details{margin-top:16px}summary{cursor:pointer;font-weight:bold}
+table.pass{border-collapse:collapse;font-size:13px;background:#fff;width:100%}
+table.pass td,table.pass th{border:1px solid #d0d7de;padding:3px 8px;text-align:left}
+"""
+
+
+def _kv(rows: list[tuple[str, str | None]]) -> str:
+    cells = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
+                    for k, v in rows if v)
+    return f'<table class="kv">{cells}</table>'
+
+
+def _where(location: Location | None) -> str | None:
+    if location is None:
+        return None
+    return f"{location.document} 第{location.page}页"
+
+
+def report_html(report: Report, images: Mapping[tuple[str, int], str]) -> str:
+    """The report as one HTML file; ``images`` maps (document, page) to an upright page image."""
+    pages = {(p.document, p.number): p for p in report.pages}
+    loaded: dict[tuple[str, int], np.ndarray | None] = {}
+
+    def crop_of(location: Location | None) -> str:
+        if location is None:
+            return ""
+        key = (location.document, location.page)
+        if key not in loaded:
+            path = images.get(key)
+            loaded[key] = cv2.imread(path) if path and Path(path).exists() else None
+        image = loaded[key]
+        if image is None:
+            return ""
+        data = base64.b64encode(evidence_crop(image, location.box, pages[key].dpi)).decode()
+        return f'<div class="crop"><img alt="证据截图" src="data:image/jpeg;base64,{data}"></div>'
+
+    findings = sorted_findings(report.findings)
+    open_items = [f for f in findings if f.status is not Status.PASS]
+    passed = [f for f in findings if f.status is Status.PASS]
+    counts = Counter(f.status for f in findings)
+    blocks = []
+    for f in open_items:
+        details = _kv([("结论", STATUS_ZH[f.status]), ("栏目", f.label), ("网上填报", f.expected),
+                       ("纸质材料", f.found), ("位置", _where(f.location)), ("依据", f.clause)])
+        blocks.append(
+            f'<section class="finding s-{f.status.value}"><div><h2>{html.escape(f.title)}</h2>'
+            f'<div class="rule">{html.escape(f.rule)}</div><p>{html.escape(f.message)}</p>'
+            f"{details}</div>{crop_of(f.location)}</section>"
+        )
+    rows = "".join(
+        f"<tr><td>{html.escape(f.title)}</td><td>{html.escape(f.label or '')}</td>"
+        f"<td>{html.escape(f.found or '')}</td><td>{html.escape(_where(f.location) or '')}</td></tr>"
+        for f in passed
+    )
+    verdict = report.verdict.value
+    docs = "、".join(f"{d.name}（{d.page_count}页）" for d in report.documents)
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>形式审查报告 · {html.escape(report.lab_name)}</title><style>{_CSS}</style></head>
+<body><header><h1>形式审查报告：{html.escape(report.lab_name)}</h1>
+<span class="verdict v-{verdict}">{VERDICT_ZH[verdict]}</span>
+<div class="meta">编号 {html.escape(report.lab_id)} · {html.escape(report.campaign)}年复核 ·
+不一致/不符合 {counts[Status.FAIL]} 项 · 待人工核对 {counts[Status.UNCERTAIN]} 项 ·
+通过 {counts[Status.PASS]} 项 · 用时 {report.seconds:.1f} 秒 · 生成于 {html.escape(report.created_at)}</div>
+<div class="meta">材料：{html.escape(docs)}</div></header>
+<main>{"".join(blocks) or "<p>所有检查项均通过。</p>"}
+<details><summary>已通过的检查项（{len(passed)}）</summary>
+<table class="pass"><tr><th>检查项</th><th>栏目</th><th>纸质材料</th><th>位置</th></tr>{rows}</table>
+</details></main></body></html>
+"""
