@@ -16,31 +16,38 @@ from typing import Any
 
 from intake.errors import IntakeError, exit_code
 from intake.model import Status
-from intake.pipeline import ReadCrop, ReviewOptions, review
+from intake.pipeline import ReviewOptions, Verifier, review
 from intake.record import load_record
 from intake.report import report_html, report_json
 from intake.settings import Settings
 
 
-def make_read_crop(engine: str) -> ReadCrop | None:
+def make_verifier(engine: str) -> Verifier | None:
     """The precise engine that re-reads fields which did not verify, loaded once."""
     if engine == "none":
         return None
     if engine == "tesseract":
         from intake.ocr import tesseract
 
-        def read(image: Any) -> tuple[str, float]:
-            return tesseract.ocr_text(image, psm=7)
-
-        return read
+        return Verifier(
+            "tesseract",
+            read_line=lambda image: tesseract.ocr_text(image, psm=7),
+            read_block=lambda image: tesseract.ocr_lines(image, psm=6),
+        )
     from intake.ocr import rapid
 
-    return rapid.RapidEngine().read_crop
+    rapid_engine = rapid.RapidEngine()
+
+    def read_line(image: Any) -> tuple[str, float]:
+        text, score = rapid_engine.read_line(image)
+        return text, 100.0 * score
+
+    return Verifier("rapidocr", read_line=read_line, read_block=rapid_engine.ocr_lines)
 
 
 def _options(settings: Settings, args: argparse.Namespace, image_dir: Path) -> ReviewOptions:
     return ReviewOptions(
-        campaign_dpi=args.dpi or settings.ocr.dpi, lang=settings.ocr.lang,
+        campaign_dpi=args.dpi or settings.ocr.dpi, lang=settings.ocr.lang, psm=settings.ocr.page_psm,
         workers=args.workers or settings.ocr.workers, timeout=settings.limits.seconds_per_page,
         max_bytes=settings.limits.max_bytes, max_pages=settings.limits.max_pages,
         max_pixels=settings.limits.max_pixels, image_dir=image_dir,
@@ -49,14 +56,14 @@ def _options(settings: Settings, args: argparse.Namespace, image_dir: Path) -> R
 
 def review_dossier(
     record_path: Path, files: Sequence[Path], out: Path | None, settings: Settings,
-    args: argparse.Namespace, read_crop: ReadCrop | None,
+    args: argparse.Namespace, verifier: Verifier | None,
 ) -> dict[str, Any]:
     """Review one dossier; write report.json and report.html under ``out`` if given."""
     record = load_record(record_path)
     with tempfile.TemporaryDirectory(prefix="dossier-pages-") as tmp:
         image_dir = out / "pages" if out else Path(tmp)
         image_dir.mkdir(parents=True, exist_ok=True)
-        report, results = review(files, record, _options(settings, args, image_dir), read_crop)
+        report, results = review(files, record, _options(settings, args, image_dir), verifier)
         data = report_json(report)
         if out:
             out.mkdir(parents=True, exist_ok=True)
@@ -68,8 +75,8 @@ def review_dossier(
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
-    read_crop = make_read_crop(args.verify or settings.ocr.verify_engine)
-    data = review_dossier(args.record, args.files, args.out, settings, args, read_crop)
+    verifier = make_verifier(args.verify or settings.ocr.verify_engine)
+    data = review_dossier(args.record, args.files, args.out, settings, args, verifier)
     if args.json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return 0
@@ -95,7 +102,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"generating {args.labs} sample dossiers in {samples_dir} ...", flush=True)
     manifest = generate_batch(samples_dir, labs=args.labs, seed=args.seed, degrade=args.degrade,
                               discrepancies=args.discrepancies)
-    read_crop = make_read_crop(settings.ocr.verify_engine)
+    verifier = make_verifier(settings.ocr.verify_engine)
     print(f"{'lab':<12} {'verdict':<8} {'fail':>4} {'uncertain':>9} {'seconds':>8}  report")
     for lab in manifest["labs"]:
         lab_dir = samples_dir / lab["lab_id"]
@@ -103,11 +110,20 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         report_dir = out / "reports" / lab["lab_id"]
         started = time.perf_counter()
         data = review_dossier(lab_dir / "record.json", files, report_dir, settings, args,
-                              read_crop)
+                              verifier)
         seconds = time.perf_counter() - started
         print(f"{lab['lab_id']:<12} {data['verdict']:<8} {data['summary']['fail']:>4} "
               f"{data['summary']['uncertain']:>9} {seconds:>8.1f}  "
               f"{report_dir / 'report.html'}", flush=True)
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
+    """List every rule: id, Chinese title, work-plan clause."""
+    from intake.checks import all_rules
+
+    for rule, (title, clause) in all_rules().items():
+        print(f"{rule:<24} {title}  〔{clause}〕")
     return 0
 
 
@@ -135,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workers", type=int)
     demo.add_argument("--dpi", type=int)
     demo.set_defaults(func=cmd_demo)
+
+    rules = sub.add_parser("rules", help="list the review rules")
+    rules.set_defaults(func=cmd_rules)
 
     samples = sub.add_parser("samples", help="sample dossiers")
     samples_sub = samples.add_subparsers(dest="samples_command", required=True)

@@ -78,5 +78,5 @@ EXIT_CODES: dict[type[IntakeError], int] = {
 def exit_code(error: IntakeError) -> int:
     for cls in type(error).__mro__:
         if cls in EXIT_CODES:
-            return EXIT_CODES[cls]  # type: ignore[index]
+            return EXIT_CODES[cls]
     return 1

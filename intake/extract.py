@@ -6,17 +6,21 @@ still finds its field; the value is the cell right of the label.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from intake.fields import APPROVAL_LABEL, APPROVAL_TITLE, FORM_TITLE, SECTIONS, FieldSpec
+from intake.fields import APPROVAL_LABEL, APPROVAL_TITLE, SECTIONS, FieldSpec
 from intake.model import Box, Cell, Line, PageKind
 from intake.normalize import canonical_text, parse_date
 
 _FOOTER = re.compile(r"第\s*(\d{1,4})\s*页\s*[，,]?\s*共\s*(\d{1,4})\s*页")
 LABEL_MIN_SCORE = 80.0
+LABEL_LOOSE_SCORE = 60.0
+LABEL_MARGIN = 15.0
 _DIGITS = re.compile(r"\d+")
 
 
@@ -46,7 +50,7 @@ def classify(text: str, cells: tuple[Cell, ...], footer: tuple[int, int] | None)
     flat = canonical_text(text + "".join(c.text for c in cells))
     if not flat.strip():
         return PageKind.BLANK
-    if APPROVAL_LABEL in flat or (APPROVAL_TITLE in flat and "审批意见" in flat):
+    if APPROVAL_TITLE in flat or _has(flat, APPROVAL_LABEL, 70):
         return PageKind.APPROVAL
     if "初审确认" in flat and ("函" in flat or "协会" in flat):
         return PageKind.LETTER
@@ -57,26 +61,64 @@ def classify(text: str, cells: tuple[Cell, ...], footer: tuple[int, int] | None)
     return PageKind.ATTACHMENT if len(flat) > 20 else PageKind.UNKNOWN
 
 
-def labelled_values(cells: tuple[Cell, ...], labels: dict[str, FieldSpec]) -> list[LabelledValue]:
-    """Every (label cell, value cell) pair whose label is a catalogue field."""
-    keys = {canonical_text(label): spec for label, spec in labels.items()}
+def _has(text: str, phrase: str, score: float = 80.0) -> bool:
+    """True when ``phrase`` stands in ``text``, allowing a misread character or so."""
+    return phrase in text or fuzz.partial_ratio(phrase, text) >= score
+
+
+def _match_label(text: str, choices: list[str]) -> tuple[str | None, float]:
+    """The catalogue label ``text`` was read from, if it is clearly one.
+
+    A close match is taken; a looser one only when no other label comes near. A label with a
+    year must carry exactly that year: "2019年度…" is never "2018年度…".
+    """
+    ranked = process.extract(text, choices, scorer=fuzz.ratio, limit=2)
+    if not ranked:
+        return None, 0.0
+    best, score = ranked[0][0], float(ranked[0][1])
+    runner_up = float(ranked[1][1]) if len(ranked) > 1 else 0.0
+    if score < LABEL_MIN_SCORE and not (score >= LABEL_LOOSE_SCORE
+                                        and score - runner_up >= LABEL_MARGIN):
+        return None, score
+    if _DIGITS.findall(best) and _DIGITS.findall(best) != _DIGITS.findall(text):
+        return None, score
+    return best, score
+
+
+def labelled_values(cells: tuple[Cell, ...], specs: Sequence[FieldSpec]) -> list[LabelledValue]:
+    """Every (label cell, value cell) pair whose label is a catalogue field.
+
+    ``specs`` is the catalogue in printed order. A label too garbled to match is still placed
+    when the rows above and below it matched the catalogue entries on either side of one.
+    """
+    keys = {canonical_text(spec.label): spec for spec in specs}
     choices = list(keys)
-    by_row: dict[tuple[int, int], list[Cell]] = {}
+    position = {id(spec): i for i, spec in enumerate(specs)}
+    by_table: dict[int, dict[int, list[Cell]]] = {}
     for cell in cells:
-        by_row.setdefault((cell.table, cell.row), []).append(cell)
+        by_table.setdefault(cell.table, {}).setdefault(cell.row, []).append(cell)
     found: list[LabelledValue] = []
-    for row in by_row.values():
-        row.sort(key=lambda c: c.box.x)
-        for label_cell, value_cell in zip(row, row[1:], strict=False):
+    for rows in by_table.values():
+        matched: dict[int, LabelledValue] = {}
+        pairs: dict[int, tuple[Cell, Cell]] = {}
+        for number, row in rows.items():
+            row.sort(key=lambda c: c.box.x)
+            if len(row) < 2:
+                continue
+            label_cell, value_cell = row[0], row[1]
+            pairs[number] = (label_cell, value_cell)
             text = canonical_text(label_cell.text)
-            if not text:
+            key, score = _match_label(text, choices) if text else (None, 0.0)
+            if key is not None:
+                matched[number] = LabelledValue(keys[key], label_cell.text, score, value_cell)
+        for number, (label_cell, value_cell) in pairs.items():
+            above, below = matched.get(number - 1), matched.get(number + 1)
+            if number in matched or above is None or below is None:
                 continue
-            best = process.extractOne(text, choices, scorer=fuzz.ratio)
-            if best is None or best[1] < LABEL_MIN_SCORE:
-                continue
-            if _DIGITS.findall(best[0]) != _DIGITS.findall(text):
-                continue  # "2019年度…" is never "2018年度…", however alike the rest is
-            found.append(LabelledValue(keys[best[0]], label_cell.text, float(best[1]), value_cell))
+            i, j = position.get(id(above.spec)), position.get(id(below.spec))
+            if i is not None and j == i + 2:
+                matched[number] = LabelledValue(specs[i + 1], label_cell.text, 0.0, value_cell)
+        found.extend(matched[n] for n in sorted(matched))
     return found
 
 
@@ -96,8 +138,10 @@ def approval_opinion(cells: tuple[Cell, ...]) -> Opinion | None:
         by_row.setdefault((cell.table, cell.row), []).append(cell)
     for row in by_row.values():
         row.sort(key=lambda c: c.box.x)
-        for label_cell, value_cell in zip(row, row[1:], strict=False):
-            if fuzz.partial_ratio(APPROVAL_LABEL, canonical_text(label_cell.text)) < 80:
+        for label_cell, value_cell in itertools.pairwise(row):
+            # The label cell is tall and its text often misread; half of it is enough here,
+            # on a page already known to be the approval page.
+            if fuzz.partial_ratio(APPROVAL_LABEL, canonical_text(label_cell.text)) < 50:
                 continue
             return split_opinion(value_cell.text, value_cell.box)
     return None

@@ -16,7 +16,8 @@ from typing import Any
 class FieldKind(StrEnum):
     TEXT = "text"  # free text compared after width/space/bracket normalisation
     NAME = "name"  # an organisation or person name
-    CODE = "code"  # identifiers: credit code, certificate numbers, post code, phone
+    CODE = "code"  # identifiers: certificate numbers, post code, phone
+    CREDIT_CODE = "credit_code"  # 统一社会信用代码: its charset has no I, O, S, V, Z
     EMAIL = "email"
     DATE = "date"
     INT = "int"  # a count, printed with its unit
@@ -61,7 +62,7 @@ COVER_FIELDS: tuple[FieldSpec, ...] = (
 BODY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("identity.lab_name", "实验室名称", _K.NAME, SECTION_BASIC),
     FieldSpec("identity.legal_entity", "归属法人单位", _K.NAME, SECTION_BASIC),
-    FieldSpec("identity.credit_code", "统一社会信用代码", _K.CODE, SECTION_BASIC),
+    FieldSpec("identity.credit_code", "统一社会信用代码", _K.CREDIT_CODE, SECTION_BASIC),
     FieldSpec("identity.address", "通讯地址", _K.TEXT, SECTION_BASIC),
     FieldSpec("identity.postcode", "邮政编码", _K.CODE, SECTION_BASIC),
     FieldSpec("identity.industry", "所属行业", _K.NAME, SECTION_BASIC),
@@ -128,6 +129,11 @@ def form_fields(campaign: str) -> tuple[FieldSpec, ...]:
     after = tuple(f for f in BODY_FIELDS if f.section in (SECTION_SERVICES, SECTION_INFLUENCE,
                                                             SECTION_SUPPORT))
     return before + quality + after
+
+
+def printed_fields(campaign: str) -> tuple[FieldSpec, ...]:
+    """Every labelled field of the form in printed order: the cover, then the body."""
+    return COVER_FIELDS + form_fields(campaign)
 
 
 def all_labels(campaign: str) -> dict[str, FieldSpec]:

@@ -49,7 +49,8 @@ def find_rules(gray: Gray, dpi: int) -> Gray:
     )
     rules = cv2.bitwise_or(horizontal, vertical)
     # Close pin-holes in the rules so a cell does not leak into its neighbour.
-    return cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    closed: Gray = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    return closed
 
 
 def find_cells(rules: Gray, dpi: int) -> tuple[Cell, ...]:
@@ -71,25 +72,27 @@ def find_cells(rules: Gray, dpi: int) -> tuple[Cell, ...]:
 
 
 def _number_cells(boxes: list[Box], dpi: int) -> tuple[Cell, ...]:
-    """Group cells into tables (touching cells) and rows (shared top edge), in reading order."""
-    boxes.sort(key=lambda b: (b.y, b.x))
+    """Group cells into tables (separated by a vertical gap) and rows (shared top edge),
+    then number them in reading order: rows top to bottom, cells left to right."""
     tolerance = _mm(dpi, 1.5)
+    rows: list[list[Box]] = []
+    for box in sorted(boxes, key=lambda b: b.y):
+        if rows and abs(box.y - rows[-1][0].y) <= tolerance:
+            rows[-1].append(box)
+        else:
+            rows.append([box])
     cells: list[Cell] = []
-    table, row = 0, -1
-    row_top: int | None = None
+    table, row_number = 0, 0
     previous_bottom: int | None = None
-    col = 0
-    for box in boxes:
-        if row_top is None or abs(box.y - row_top) > tolerance:
-            if previous_bottom is not None and box.y - previous_bottom > _mm(dpi, 3):
-                table += 1
-                row = -1
-            row += 1
-            col = 0
-            row_top = box.y
-        cells.append(Cell(row=row, col=col, box=box, table=table))
-        col += 1
-        previous_bottom = max(previous_bottom or 0, box.y2)
+    for row in rows:
+        top = min(b.y for b in row)
+        if previous_bottom is not None and top - previous_bottom > _mm(dpi, 3):
+            table += 1
+            row_number = 0
+        for col, box in enumerate(sorted(row, key=lambda b: b.x)):
+            cells.append(Cell(row=row_number, col=col, box=box, table=table))
+        row_number += 1
+        previous_bottom = max(previous_bottom or 0, max(b.y2 for b in row))
     return tuple(cells)
 
 
@@ -111,7 +114,7 @@ def fill_cells(cells: tuple[Cell, ...], lines: list[Line]) -> tuple[tuple[Cell, 
     Returns the cells with their text and the lines (or parts of lines) outside any cell,
     such as titles, section headings and the page footer.
     """
-    parts: dict[int, list[tuple[float, float, Word]]] = {}
+    parts: dict[int, list[Word]] = {}
     outside: list[Line] = []
     for line in lines:
         words = line.words or (Word(line.text, line.box, line.conf),)
@@ -122,16 +125,16 @@ def fill_cells(cells: tuple[Cell, ...], lines: list[Line]) -> tuple[tuple[Cell, 
             if index is None:
                 loose.append(word)
             else:
-                parts.setdefault(index, []).append((line.box.center[1], cx, word))
+                parts.setdefault(index, []).append(word)
         if loose:
             outside.append(_line_of(loose))
     filled = []
     for i, cell in enumerate(cells):
-        words = parts.get(i)
-        if not words:
+        placed = parts.get(i)
+        if not placed:
             filled.append(cell)
             continue
-        text, conf = _read_in_order(words, cell.box)
+        text, conf = _read_in_order(placed)
         filled.append(Cell(cell.row, cell.col, cell.box, text, conf, cell.table))
     return tuple(filled), outside
 
@@ -145,21 +148,26 @@ def _line_of(words: list[Word]) -> Line:
     )
 
 
-def _read_in_order(words: list[tuple[float, float, Word]], cell: Box) -> tuple[str, float]:
-    """Text of a cell's words: lines top to bottom, words left to right."""
-    words.sort(key=lambda t: (t[0], t[1]))
-    line_gap = max(4.0, cell.h * 0.02)
-    rows: list[list[tuple[float, float, Word]]] = []
-    for item in words:
-        if rows and abs(item[0] - rows[-1][0][0]) <= line_gap:
-            rows[-1].append(item)
+def _read_in_order(words: list[Word]) -> tuple[str, float]:
+    """Text of a cell's words: lines top to bottom, words left to right.
+
+    A word belongs to the line whose middle is within half a character height of its own,
+    whatever line the engine put it in: engines split and merge lines inside table cells.
+    """
+    heights = sorted(w.box.h for w in words)
+    tolerance = max(3.0, 0.5 * heights[len(heights) // 2])
+    rows: list[list[Word]] = []
+    for word in sorted(words, key=lambda w: w.box.center[1]):
+        if rows and abs(word.box.center[1] - _middle(rows[-1])) <= tolerance:
+            rows[-1].append(word)
         else:
-            rows.append([item])
-    text = "\n".join(
-        _join_words([w for _, _, w in sorted(r, key=lambda t: t[1])]) for r in rows
-    )
-    conf = min(w.conf for _, _, w in words)
-    return text, conf
+            rows.append([word])
+    text = "\n".join(_join_words(sorted(r, key=lambda w: w.box.x)) for r in rows)
+    return text, min(w.conf for w in words)
+
+
+def _middle(row: list[Word]) -> float:
+    return sum(w.box.center[1] for w in row) / len(row)
 
 
 def _join_words(words: list[Word]) -> str:

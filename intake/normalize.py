@@ -51,8 +51,7 @@ def canonical_text(text: str) -> str:
 
 
 def canonical_code(text: str) -> str:
-    text = re.sub(r"[\s\-—_]+", "", _fold(text)).upper().strip(_TRAILING)
-    return text
+    return re.sub(r"[\s\-—_]+", "", _fold(text)).upper().strip(_TRAILING)
 
 
 def canonical_credit_code(text: str) -> str:
@@ -140,6 +139,8 @@ def canonical(kind: FieldKind, text: str, places: int = 0) -> str | None:
         return canonical_text(text) or None
     if kind is FieldKind.CODE:
         return canonical_code(text) or None
+    if kind is FieldKind.CREDIT_CODE:
+        return canonical_credit_code(text) or None
     if kind is FieldKind.EMAIL:
         return canonical_code(text).lower() or None
     if kind is FieldKind.DATE:

@@ -8,7 +8,7 @@ verdict) run once all pages are read.
 from __future__ import annotations
 
 import hashlib
-import json
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,14 +23,21 @@ import numpy as np
 
 from intake import layout, load, prepare
 from intake.checks import run_checks
-from intake.errors import InputError, IntakeError
 from intake.dossier import PageResult
-from intake.extract import approval_opinion, classify, footer_numbers, labelled_values
-from intake.fields import all_labels, format_value, record_value
+from intake.errors import InputError, IntakeError
+from intake.extract import (
+    approval_opinion,
+    classify,
+    footer_numbers,
+    labelled_values,
+    split_opinion,
+)
+from intake.fields import all_labels, format_value, printed_fields, record_value
 from intake.model import (
     Box,
     Document,
     Field,
+    Line,
     Location,
     Page,
     PageKind,
@@ -44,7 +51,14 @@ from intake.record import Record
 from intake.seals import detect_seals
 from intake.verdict import verdict_of
 
-ReadCrop = Callable[[np.ndarray], tuple[str, float]]
+@dataclass(frozen=True)
+class Verifier:
+    """The precise engine, for the few regions that must be read right: one text line, or a
+    block of lines. Confidences are 0..100."""
+
+    name: str
+    read_line: Callable[[np.ndarray], tuple[str, float]]
+    read_block: Callable[[np.ndarray], list[Line]]
 
 
 @dataclass(frozen=True)
@@ -56,27 +70,12 @@ class PageTask:
     document: str
     number: int
     campaign: str
-    expected: dict[str, str]  # field key -> record value as printed, to know what to re-read
     dpi: int | None = None
     lang: str = "chi_sim"
+    psm: int = 11
     timeout: float = 120.0
     max_pixels: int = 120_000_000
     image_dir: str | None = None  # keep the upright page image here, for evidence
-
-
-def _upright(bgr: np.ndarray) -> tuple[np.ndarray, int, float]:
-    """Turn the page upright and straight: (image, rotation applied, skew corrected)."""
-    gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    _, rotation = prepare.orient(gray)
-    if rotation:
-        code = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180,
-                270: cv2.ROTATE_90_COUNTERCLOCKWISE}[rotation]
-        bgr = cv2.rotate(bgr, code)
-        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    _, angle = prepare.deskew(gray)
-    if abs(angle) > 0.05:
-        bgr = prepare.rotate_bound(bgr, angle)
-    return bgr, rotation, angle
 
 
 def read_page(task: PageTask) -> PageResult:
@@ -86,19 +85,21 @@ def read_page(task: PageTask) -> PageResult:
     bgr, dpi = load.render_page(Path(task.path), kind, task.number, dpi=task.dpi,
                                 max_pixels=task.max_pixels)
     layer = textlayer.page_words(Path(task.path), task.number, dpi) if kind == "pdf" else None
-    rotation, skew = 0, 0.0
     if layer is None:
-        bgr, rotation, skew = _upright(bgr)
-    seals = detect_seals(bgr, dpi)
-    gray = prepare.remove_red_ink(bgr) if prepare.is_color(bgr) else cv2.cvtColor(
-        bgr, cv2.COLOR_BGR2GRAY)
-    grid = layout.find_grid(gray, dpi)
-    if layer is not None:
-        lines, source = layer, TextSource.TEXT_LAYER
-    else:
-        lines = tesseract.ocr_lines(layout.erase_rules(gray, grid.rules), lang=task.lang,
+        prepared = prepare.prepare(bgr, timeout=task.timeout)
+        bgr = prepare.upright(bgr, prepared.rotation, prepared.skew)
+        grid = layout.find_grid(prepared.layout, dpi)
+        lines = tesseract.ocr_lines(prepared.gray, lang=task.lang, psm=task.psm,
                                     timeout=task.timeout)
-        source = TextSource.TESSERACT
+        rotation, skew, source = prepared.rotation, prepared.skew, TextSource.TESSERACT
+        gray = prepared.layout
+    else:
+        # The text layer is in the page's own frame: nothing to turn or straighten.
+        gray = prepare.remove_red_ink(bgr) if prepare.is_color(bgr) else cv2.cvtColor(
+            bgr, cv2.COLOR_BGR2GRAY)
+        grid = layout.find_grid(gray, dpi)
+        lines, rotation, skew, source = layer, 0, 0.0, TextSource.TEXT_LAYER
+    seals = detect_seals(bgr, dpi)
     cells, outside = layout.fill_cells(grid.cells, lines)
     footer = footer_numbers(outside)
     page_kind = classify("\n".join(ln.text for ln in outside), cells, footer)
@@ -119,7 +120,7 @@ def read_page(task: PageTask) -> PageResult:
             location=Location(task.document, task.number, lv.value.box),
             readings=(Reading(clean_ocr_text(lv.value.text), lv.value.conf, source.value),),
         )
-        for lv in labelled_values(cells, all_labels(task.campaign))
+        for lv in labelled_values(cells, printed_fields(task.campaign))
     ) if page_kind is PageKind.FORM else ()
     opinion = approval_opinion(cells) if page_kind is PageKind.APPROVAL else None
     return PageResult(page, fields, opinion, image_path)
@@ -150,7 +151,13 @@ def read_pages(tasks: Sequence[PageTask], workers: int) -> Iterator[PageResult]:
         _init_worker()
         yield from (_safe_read_page(t) for t in tasks)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+    # Never fork this process: it may hold threads (an OCR engine's, a web server's) whose
+    # locks a forked child would inherit locked. The fork server is started once, clean, with
+    # the pipeline already imported, so each worker starts in milliseconds.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["intake.pipeline"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_init_worker) as pool:
         yield from pool.map(_safe_read_page, tasks, chunksize=1)
 
 
@@ -194,40 +201,65 @@ def expected_values(record: Record) -> dict[str, str]:
 
 
 def verify_fields(
-    results: list[PageResult], record: Record, read_crop: ReadCrop | None
+    results: list[PageResult], record: Record, verifier: Verifier | None
 ) -> list[PageResult]:
-    """Re-read, from its cell crop and with the precise engine, every field that did not verify.
+    """Re-read with the precise engine, from the cell crop, every field that did not verify,
+    and every opinion.
 
-    The field keeps every reading, so a check can tell a mismatch both engines agree on from
-    one they disagree about.
+    A field keeps every reading, so a check can tell a mismatch both engines agree on from one
+    they disagree about.
     """
-    if read_crop is None:
+    if verifier is None:
         return results
     specs = {s.key: s for s in all_labels(record.campaign).values()}
     expected = expected_values(record)
+
+    def verified(f: Field) -> bool:
+        spec = specs[f.key]
+        return f.key not in expected or canonical(spec.kind, f.text, spec.places) == canonical(
+            spec.kind, expected[f.key], spec.places)
+
     out = []
     for result in results:
-        if result.image is None or not result.fields:
+        if result.image is None or result.page.text_source is TextSource.TEXT_LAYER:
             out.append(result)
             continue
-        todo = [f for f in result.fields if f.key in expected and result.page.text_source
-                is not TextSource.TEXT_LAYER and canonical(specs[f.key].kind, f.text,
-                specs[f.key].places) != canonical(specs[f.key].kind, expected[f.key],
-                specs[f.key].places)]
-        if not todo:
+        todo = [f for f in result.fields if not verified(f)]
+        if not todo and result.opinion is None:
             out.append(result)
             continue
         page_image = cv2.imread(result.image)
+        if page_image is None:
+            out.append(result)
+            continue
+        dpi = result.page.dpi
         fields = []
         for f in result.fields:
             if f in todo and f.location.box is not None:
-                crop = _cell_crop(page_image, f.location.box, result.page.dpi)
-                text, conf = read_crop(crop)
-                reading = Reading(clean_ocr_text(text), conf, "rapidocr:cell")
-                f = replace(f, readings=(*f.readings, reading))
-            fields.append(f)
-        out.append(replace(result, fields=tuple(fields)))
+                text, conf = verifier.read_line(_cell_crop(page_image, f.location.box, dpi))
+                reading = Reading(clean_ocr_text(text), conf, f"{verifier.name}:cell")
+                fields.append(replace(f, readings=(*f.readings, reading)))
+            else:
+                fields.append(f)
+        opinion = result.opinion
+        if opinion is not None:
+            lines = verifier.read_block(_cell_crop(page_image, opinion.box, dpi))
+            reread = split_opinion(_block_text(lines), opinion.box)
+            if reread.text:
+                opinion = reread
+        out.append(replace(result, fields=tuple(fields), opinion=opinion))
     return out
+
+
+def _block_text(lines: list[Line]) -> str:
+    """Lines of a block, top to bottom and left to right, one per text line."""
+    rows: list[list[Line]] = []
+    for line in sorted(lines, key=lambda ln: ln.box.center[1]):
+        if rows and abs(line.box.center[1] - rows[-1][0].box.center[1]) < line.box.h / 2:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return "\n".join("".join(ln.text for ln in sorted(r, key=lambda ln: ln.box.x)) for r in rows)
 
 
 def _cell_crop(image: np.ndarray, box: Box, dpi: int) -> np.ndarray:
@@ -246,6 +278,7 @@ def _cell_crop(image: np.ndarray, box: Box, dpi: int) -> np.ndarray:
 class ReviewOptions:
     campaign_dpi: int | None = None
     lang: str = "chi_sim"
+    psm: int = 11
     workers: int = 1
     timeout: float = 120.0
     max_bytes: int = 512 * 1024 * 1024
@@ -275,17 +308,16 @@ def review(
     paths: Sequence[Path],
     record: Record,
     options: ReviewOptions,
-    read_crop: ReadCrop | None = None,
+    verifier: Verifier | None = None,
     progress: Callable[[PageResult], None] | None = None,
 ) -> tuple[Report, list[PageResult]]:
     """Review one lab's dossier: every file given, against the lab's online record."""
     started = time.perf_counter()
     documents = open_documents(paths, options)
-    expected = expected_values(record)
     tasks = [
         PageTask(path=str(path), kind=doc.kind.value, document=doc.name, number=n,
-                 campaign=record.campaign, expected=expected, dpi=options.campaign_dpi,
-                 lang=options.lang, timeout=options.timeout, max_pixels=options.max_pixels,
+                 campaign=record.campaign, dpi=options.campaign_dpi,
+                 lang=options.lang, psm=options.psm, timeout=options.timeout, max_pixels=options.max_pixels,
                  image_dir=str(options.image_dir) if options.image_dir else None)
         for path, doc in zip(paths, documents, strict=True)
         for n in range(1, doc.page_count + 1)
@@ -296,7 +328,7 @@ def review(
         if progress:
             progress(result)
     results = assign_copies(results)
-    results = verify_fields(results, record, read_crop)
+    results = verify_fields(results, record, verifier)
     findings = run_checks(results, record)
     report = Report(
         lab_id=record.lab_id, lab_name=record.lab_name, campaign=record.campaign,

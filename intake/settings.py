@@ -24,6 +24,9 @@ class Limits(BaseModel):
 
 class OcrSettings(BaseModel):
     lang: str = "chi_sim"
+    # Sparse text: every fragment is found wherever it stands; the table's cells, not the
+    # engine's layout analysis, then decide what belongs together (wrapped cells read whole).
+    page_psm: int = 11
     dpi: int | None = None  # None: a scan's own resolution, 200 for vector pages
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     verify_engine: str = "rapidocr"  # re-reads fields that do not verify: rapidocr | tesseract

@@ -5,7 +5,7 @@ from intake.extract import (
     labelled_values,
     opinion_agrees,
 )
-from intake.fields import all_labels
+from intake.fields import printed_fields
 from intake.model import Box, Cell, Line, PageKind
 
 
@@ -29,15 +29,15 @@ def test_labels_misread_by_a_character_still_find_their_field():
     cells = (*_row(0, "统一社会信用代码", "91350100M000100Y43"),
              *_row(1, "仪器设备总欻", "356 台（套）"),
              *_row(2, "备注", "无"))
-    found = {lv.spec.key: lv.value.text for lv in labelled_values(cells, all_labels("2021"))}
+    found = {lv.spec.key: lv.value.text for lv in labelled_values(cells, printed_fields("2021"))}
     assert found == {"identity.credit_code": "91350100M000100Y43",
                      "resources.equipment_total": "356 台（套）"}
 
 
 def test_quality_report_years_follow_the_campaign():
     cells = _row(0, "2020年度产品质量分析报告", "3 份")
-    assert labelled_values(cells, all_labels("2021"))[0].spec.key == "quality_reports.2020"
-    assert labelled_values(cells, all_labels("2025")) == []
+    assert labelled_values(cells, printed_fields("2021"))[0].spec.key == "quality_reports.2020"
+    assert labelled_values(cells, printed_fields("2025")) == []
 
 
 def test_page_kinds():
@@ -63,3 +63,11 @@ def test_refusals_are_not_agreement():
     assert opinion_agrees("不同意该实验室通过初审。") is False
     assert opinion_agrees("经审查，该实验室未通过初审") is False
     assert opinion_agrees("材料已收到") is None
+
+
+def test_a_garbled_label_between_two_known_rows_takes_the_field_between_them():
+    cells = (*_row(0, "实验室人员总数", "85 人"), *_row(1, "中高■■■人员粼", "50 人"),
+             *_row(2, "中高级职称人员比例", "58.8%"))
+    keys = [lv.spec.key for lv in labelled_values(cells, printed_fields("2021"))]
+    assert keys == ["resources.staff_total", "resources.staff_senior",
+                    "resources.staff_senior_ratio"]

@@ -1,0 +1,413 @@
+"""Discrepancies between the paper and the online record, planned per lab before printing.
+
+The record always holds the online truth. A plan says what each bound copy prints instead,
+which seals are left off or replaced, whether the opinion disagrees or is missing, and which
+form page is left out of volume 1.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from intake import fields
+from intake.fields import FieldKind, FieldSpec
+from samples import vocab
+from samples.layout import PaperValues, field_pages, form_page_count
+from samples.record import DISAGREE_TEXT, LabProfile, legal_entity_for
+
+KINDS: tuple[str, ...] = (
+    "field_mismatch", "missing_seal", "wrong_seal", "missing_opinion", "opinion_disagrees",
+    "expired_certificate", "missing_page", "copy_differs",
+)
+# The order injections are worked out in, so later ones can avoid what earlier ones took.
+_ORDER = ("expired_certificate", "missing_opinion", "opinion_disagrees", "missing_seal",
+          "wrong_seal", "field_mismatch", "copy_differs", "missing_page")
+_FIELD_KIND_ORDER = tuple(FieldKind)
+
+
+def parse_kinds(kinds: Sequence[str] | None) -> tuple[str, ...]:
+    """None -> field_mismatch only; ["all"] -> every kind; else the kinds named, checked."""
+    if not kinds:
+        return ("field_mismatch",)
+    if list(kinds) == ["all"]:
+        return KINDS
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise ValueError(f"unknown discrepancy kinds {unknown}; known: {', '.join(KINDS)} or all")
+    return tuple(dict.fromkeys(kinds))
+
+
+@dataclass(frozen=True)
+class Target:
+    spec: FieldSpec
+    where: str  # cover | body
+
+
+def field_targets(campaign: str) -> dict[FieldKind, list[Target]]:
+    """Every printed row of a checked field, grouped by kind: body rows first, then cover."""
+    targets: dict[FieldKind, list[Target]] = {k: [] for k in FieldKind}
+    for spec in fields.form_fields(campaign):
+        targets[spec.kind].append(Target(spec, "body"))
+    for spec in fields.COVER_FIELDS:
+        targets[spec.kind].append(Target(spec, "cover"))
+    return targets
+
+
+@dataclass
+class Injection:
+    """One discrepancy put into a dossier; ``copies`` are the bound copies that show it."""
+
+    id: str
+    kind: str
+    copies: tuple[int, ...]
+    field: str | None = None
+    label: str | None = None
+    where: str | None = None
+    expected: str | None = None
+    printed: str | None = None
+    detail: str = ""
+    slot: str | None = None  # cover | approval, for seals
+    form_page: int | None = None
+
+
+@dataclass
+class PaperPlan:
+    opinion_text: str
+    printed: dict[int, dict[tuple[str, str], str]] = field(
+        default_factory=lambda: {1: {}, 2: {}})
+    seals: dict[int, dict[str, str | None]] = field(default_factory=lambda: {1: {}, 2: {}})
+    opinion_missing: bool = False
+    missing_form_page: int | None = None
+    injections: list[Injection] = field(default_factory=list)
+
+    def paper(self, copy: int) -> PaperValues:
+        return PaperValues(printed=dict(self.printed[copy]), seals=dict(self.seals[copy]))
+
+
+class Cycler:
+    """Hands out kinds and fields in turn across a whole batch, so a batch covers many."""
+
+    def __init__(self, kinds: Sequence[str], campaign: str) -> None:
+        self.kinds = tuple(kinds)
+        self.position = 0
+        self.deferred: list[str] = []
+        self.targets = field_targets(campaign)
+        self.field_kind = 0
+        self.per_kind: dict[FieldKind, int] = dict.fromkeys(FieldKind, 0)
+
+    def take_kinds(self, count: int) -> list[str]:
+        """The next ``count`` kinds for one lab. A kind that conflicts with one already chosen
+        (missing_opinion and opinion_disagrees) waits for the next lab instead of being lost."""
+        chosen: list[str] = []
+        waiting, self.deferred = self.deferred, []
+        for kind in waiting:
+            if len(chosen) < count and _feasible(kind, chosen):
+                chosen.append(kind)
+            else:
+                self.deferred.append(kind)
+        while len(chosen) < count:
+            for _ in range(len(self.kinds)):
+                kind = self.kinds[self.position % len(self.kinds)]
+                self.position += 1
+                if _feasible(kind, chosen):
+                    chosen.append(kind)
+                    break
+                if kind not in self.deferred:
+                    self.deferred.append(kind)
+            else:
+                break  # nothing in the list fits this lab any more
+        return chosen
+
+    def take_target(self, avoid: set[str]) -> Target:
+        for _ in range(len(_FIELD_KIND_ORDER)):
+            kind = _FIELD_KIND_ORDER[self.field_kind % len(_FIELD_KIND_ORDER)]
+            self.field_kind += 1
+            options = self.targets[kind]
+            for _ in range(len(options)):
+                target = options[self.per_kind[kind] % len(options)]
+                self.per_kind[kind] += 1
+                if target.spec.key not in avoid:
+                    return target
+        raise RuntimeError("no field left to alter")
+
+
+def _feasible(kind: str, chosen: list[str]) -> bool:
+    if kind in ("field_mismatch", "copy_differs"):
+        return True
+    if kind in ("missing_seal", "wrong_seal"):
+        return chosen.count("missing_seal") + chosen.count("wrong_seal") < 2
+    if kind == "missing_opinion":
+        return kind not in chosen and "opinion_disagrees" not in chosen
+    if kind == "opinion_disagrees":
+        return kind not in chosen and "missing_opinion" not in chosen
+    return kind not in chosen
+
+
+@dataclass
+class _Planning:
+    """What one lab's planning has taken so far."""
+
+    record: dict[str, Any]
+    profile: LabProfile
+    plan: PaperPlan
+    cycler: Cycler
+    rng: random.Random
+    used: set[str] = field(default_factory=set)  # field keys already altered
+    seal_slots: list[tuple[str, int]] = field(default_factory=list)  # (slot, copy) still free
+
+    def add(self, kind: str, copies: tuple[int, ...], **details: Any) -> None:
+        number = len(self.plan.injections) + 1
+        self.plan.injections.append(Injection(f"D{number}", kind, copies, **details))
+
+
+def plan_lab(record: dict[str, Any], profile: LabProfile, count: int, cycler: Cycler,
+             rng: random.Random) -> PaperPlan:
+    """Choose ``count`` discrepancies for one lab and work out what the paper prints.
+    ``expired_certificate`` changes the record itself (the certificate has run out)."""
+    plan = PaperPlan(opinion_text=record["opinions"]["recommending_unit"]["text"])
+    state = _Planning(record, profile, plan, cycler, rng)
+    state.seal_slots = [("cover", 1), ("cover", 2), ("approval", 1), ("approval", 2)]
+    rng.shuffle(state.seal_slots)
+    for kind in sorted(cycler.take_kinds(count), key=_ORDER.index):
+        _PLANNERS[kind](state, kind)
+    return plan
+
+
+def _plan_expired(state: _Planning, kind: str) -> None:
+    record = state.record
+    submitted = date.fromisoformat(record["workflow"]["submitted"])
+    until = submitted - timedelta(days=state.rng.randrange(12, 240))
+    record["qualifications"]["cma"]["valid_until"] = until.isoformat()
+    spec = _spec("qualifications.cma.valid_until")
+    state.used.add(spec.key)
+    printed = fields.format_value(spec, until.isoformat())
+    state.add(kind, (1, 2), field=spec.key, label=spec.label, where="body", expected=printed,
+              printed=printed,
+              detail=f"资质认定证书有效期至{printed}，早于填报日期{fields.format_date(submitted.isoformat())}，"
+                     "资质已失效（复核不予通过情形2）")
+
+
+def _plan_missing_opinion(state: _Planning, kind: str) -> None:
+    state.plan.opinion_missing = True
+    state.seal_slots = [s for s in state.seal_slots if s[0] != "approval"]
+    state.add(kind, (1, 2), expected=state.plan.opinion_text,
+              detail="缺少推荐单位书面初审意见（审批情况页）")
+
+
+def _plan_disagrees(state: _Planning, kind: str) -> None:
+    expected = state.plan.opinion_text
+    state.plan.opinion_text = DISAGREE_TEXT
+    state.add(kind, (1, 2), expected=expected, printed=DISAGREE_TEXT,
+              detail="推荐单位初审意见为不同意，与网上系统初审状态不一致（复核不予通过情形4）")
+
+
+def _plan_seal(state: _Planning, kind: str) -> None:
+    slot, copy = state.seal_slots.pop(0)
+    own = state.record["identity"]["legal_entity" if slot == "cover" else "recommending_unit"]
+    role = "归属法人单位" if slot == "cover" else "推荐单位"
+    where = "封面" if slot == "cover" else "审批情况页"
+    if kind == "missing_seal":
+        state.plan.seals[copy][slot] = None
+        state.add(kind, (copy,), expected=own, printed=None, slot=slot,
+                  detail=f"第{copy}份{where}缺少{role}公章")
+        return
+    other = _other_organisation(state.record, state.profile, slot, state.rng)
+    state.plan.seals[copy][slot] = other
+    state.add(kind, (copy,), expected=own, printed=other, slot=slot,
+              detail=f"第{copy}份{where}所盖公章为“{other}”，应为{role}“{own}”")
+
+
+def _plan_field(state: _Planning, kind: str) -> None:
+    target = state.cycler.take_target(state.used)
+    spec = target.spec
+    state.used.add(spec.key)
+    value = fields.record_value(state.record, spec.key)
+    expected = fields.format_value(spec, value)
+    printed = expected
+    for _ in range(20):
+        printed = fields.format_value(spec, alter(spec, value, state.rng))
+        if printed != expected:
+            break
+    copies = (1, 2) if kind == "field_mismatch" else (2,)
+    for copy in copies:
+        state.plan.printed[copy][target.where, spec.key] = printed
+    place = "封面" if target.where == "cover" else "正文"
+    if kind == "field_mismatch":
+        detail = f"{place}“{spec.label}”填写为“{printed}”，网上系统为“{expected}”"
+    else:
+        detail = f"第2份{place}“{spec.label}”为“{printed}”，与第1份及网上系统“{expected}”不一致"
+    state.add(kind, copies, field=spec.key, label=spec.label, where=target.where,
+              expected=expected, printed=printed, detail=detail)
+
+
+def _plan_missing_page(state: _Planning, kind: str) -> None:
+    page = _page_to_drop(state.record, state.used, state.rng)
+    if page is None:
+        return
+    state.plan.missing_form_page = page
+    total = form_page_count(state.record, state.record["campaign"])
+    state.add(kind, (1,), form_page=page, detail=f"第1份申请材料缺少信息表第{page}页（共{total}页）")
+
+
+_PLANNERS = {
+    "expired_certificate": _plan_expired,
+    "missing_opinion": _plan_missing_opinion,
+    "opinion_disagrees": _plan_disagrees,
+    "missing_seal": _plan_seal,
+    "wrong_seal": _plan_seal,
+    "field_mismatch": _plan_field,
+    "copy_differs": _plan_field,
+    "missing_page": _plan_missing_page,
+}
+
+
+def _spec(key: str) -> FieldSpec:
+    return next(s for s in fields.BODY_FIELDS if s.key == key)
+
+
+def _page_to_drop(record: dict[str, Any], used: set[str], rng: random.Random) -> int | None:
+    """A body page whose absence hides no other discrepancy."""
+    pages = field_pages(record, record["campaign"])
+    taken = {pages["body", key] for key in used if ("body", key) in pages}
+    total = form_page_count(record, record["campaign"])
+    free = [p for p in range(2, total) if p not in taken]
+    return rng.choice(free) if free else None
+
+
+def _other_organisation(record: dict[str, Any], profile: LabProfile, slot: str,
+                        rng: random.Random) -> str:
+    identity = record["identity"]
+    if slot == "cover":
+        own = identity["legal_entity"]
+        if rng.random() < 0.5:
+            similar = alter_name(own, rng)
+            if similar != own:
+                return similar
+        for _ in range(20):
+            city = rng.choice(vocab.CITIES)
+            other = legal_entity_for(profile.domain, city, profile.association, rng)[0]
+            if other != own:
+                return other
+        return f"{own}分公司"
+    own = identity["recommending_unit"]
+    options = [c.authority for c in vocab.CITIES] + [a.federation for a in vocab.ASSOCIATIONS]
+    options = sorted({o for o in options if o != own})
+    return rng.choice(options)
+
+
+# Alterations ---------------------------------------------------------------------------------
+
+
+def alter(spec: FieldSpec, value: Any, rng: random.Random) -> Any:
+    """A plausible wrong value of the same type: what a lab might have printed instead."""
+    kind = spec.kind.value
+    if kind in ("code", "credit_code"):  # one digit changed, as a typo would
+        return _alter_code(str(value), rng)
+    if kind == "email":
+        return _alter_email(str(value), rng)
+    if kind == "date":
+        return _alter_date(str(value), rng)
+    if kind == "int":
+        return _alter_int(int(value), rng)
+    if kind == "decimal":
+        return _alter_decimal(float(value), spec.places, rng)
+    if kind == "percent":
+        return _alter_percent(float(value), rng)
+    if kind == "text":
+        return _alter_address(str(value), rng)
+    return alter_name(str(value), rng)  # names, and any kind of free text added later
+
+
+def alter_name(value: str, rng: random.Random) -> str:
+    """One or two characters different: a similar organisation, another district, or (for a
+    person) a name that sounds the same."""
+    options = [value.replace(old, new, 1) for old, new in vocab.NAME_SWAPS if old in value]
+    # No stutters such as 股份股份 or 检验检验 that the original did not have.
+    options = [o for o in options if not _STUTTER.search(o) or _STUTTER.search(value)]
+    options += _district_swaps(value)
+    if not options:
+        for i, char in enumerate(value):
+            if char in vocab.SIMILAR_CHARS:
+                options.append(value[:i] + vocab.SIMILAR_CHARS[char] + value[i + 1:])
+    options = [o for o in options if o != value]
+    return rng.choice(options) if options else value + "分部"
+
+
+_STUTTER = re.compile(r"(..+)\1")
+
+
+def _district_swaps(value: str) -> list[str]:
+    out = []
+    for city in vocab.CITIES:
+        for district in city.districts:
+            if district.name in value:
+                out += [value.replace(district.name, other.name, 1) for other in city.districts
+                        if other is not district]
+    return out
+
+
+def _alter_address(value: str, rng: random.Random) -> str:
+    options = _district_swaps(value)
+    match = re.search(r"(\d+)号", value)
+    if match:
+        number = int(match[1])
+        new = max(1, number + rng.choice((-1, 1)) * rng.randrange(1, 30))
+        if new != number:
+            options.append(value[:match.start(1)] + str(new) + value[match.end(1):])
+    return rng.choice(options) if options else alter_name(value, rng)
+
+
+def _alter_code(value: str, rng: random.Random) -> str:
+    positions = [i for i, c in enumerate(value) if c.isdigit()]
+    i = rng.choice(positions[1:] if len(positions) > 1 else positions)
+    digit = rng.choice([d for d in "0123456789" if d != value[i]])
+    return value[:i] + digit + value[i + 1:]
+
+
+def _alter_email(value: str, rng: random.Random) -> str:
+    local, _, domain = value.partition("@")
+    choice = rng.randrange(3)
+    if choice == 0 and len(local) > 3:
+        i = rng.randrange(1, len(local) - 1)
+        local = local[:i] + local[i + 1:]  # a letter left out
+    elif choice == 1:
+        letters = [i for i, c in enumerate(local) if c.isalpha()]
+        i = rng.choice(letters)
+        local = local[:i] + rng.choice([c for c in "aeinorstu" if c != local[i]]) + local[i + 1:]
+    else:
+        domain = domain.replace(".com.cn", ".com", 1) if ".com.cn" in domain else \
+            domain.rsplit(".", 1)[0] + ".com.cn"
+    return f"{local}@{domain}"
+
+
+def _alter_date(value: str, rng: random.Random) -> str:
+    d = date.fromisoformat(value)
+    months = rng.choice((-12, -6, -3, -2, -1, 1, 2, 3, 6, 12))
+    total = d.year * 12 + d.month - 1 + months
+    return date(total // 12, total % 12 + 1, min(d.day, 28)).isoformat()
+
+
+def _alter_int(value: int, rng: random.Random) -> int:
+    digits = str(value)
+    swaps = [i for i in range(len(digits) - 1) if digits[i] != digits[i + 1]]
+    if value >= 100 and swaps and rng.random() < 0.3:  # two digits transposed
+        i = rng.choice(swaps)
+        return int(digits[:i] + digits[i + 1] + digits[i] + digits[i + 2:])
+    step = rng.randrange(1, 3) if value < 10 else max(1, round(value * rng.uniform(0.01, 0.08)))
+    new = value + rng.choice((-1, 1)) * step
+    return new if new >= 0 and new != value else value + step
+
+
+def _alter_decimal(value: float, places: int, rng: random.Random) -> float:
+    factor = 1 + rng.choice((-1, 1)) * rng.uniform(0.005, 0.06)
+    return round(value * factor, places)
+
+
+def _alter_percent(value: float, rng: random.Random) -> float:
+    new = round(value + rng.choice((-1, 1)) * rng.uniform(0.3, 6.0), 1)
+    return min(99.9, max(0.1, new))

@@ -1,0 +1,62 @@
+"""Score a review report against the generator's truth: what was injected, what was found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Discrepancies that the field rule is meant to catch, and the copy they are on.
+FIELD_KINDS = ("field_mismatch", "copy_differs")
+
+
+@dataclass
+class Score:
+    dossiers: int = 0
+    clean: int = 0
+    clean_passed: int = 0
+    injected: int = 0
+    detected: int = 0
+    fields_checked: int = 0
+    false_alarms: int = 0
+    uncertain: int = 0
+    missed: list[str] = field(default_factory=list)
+    alarms: list[str] = field(default_factory=list)
+
+    def add(self, other: Score) -> None:
+        for name in ("dossiers", "clean", "clean_passed", "injected", "detected",
+                     "fields_checked", "false_alarms", "uncertain"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.missed += other.missed
+        self.alarms += other.alarms
+
+
+def _copies(item: dict[str, Any]) -> set[int]:
+    """The copies a discrepancy is printed on: copy_differs is on one, a field on both."""
+    if item.get("kind") == "copy_differs" or item.get("copy"):
+        return {int(item.get("copy") or 2)}
+    return {1, 2}
+
+
+def score_report(report: dict[str, Any], truth: dict[str, Any]) -> Score:
+    s = Score(dossiers=1)
+    lab = report["lab_id"]
+    injected = [d for d in truth.get("discrepancies", []) if d["kind"] in FIELD_KINDS]
+    expected_fails = {(d["field"], c) for d in injected for c in _copies(d)}
+    field_findings = [f for f in report["findings"] if f["rule"] == "field.match"]
+    s.fields_checked = len(field_findings)
+    s.uncertain = sum(1 for f in report["findings"] if f["status"] == "uncertain")
+    fails = {(f["field"], f["evidence"].get("copy", 1)) for f in field_findings
+             if f["status"] == "fail"}
+    for d in injected:
+        s.injected += 1
+        if any((d["field"], c) in fails for c in _copies(d)):
+            s.detected += 1
+        else:
+            s.missed.append(f"{lab}: {d['kind']} {d['field']} printed {d.get('printed')!r}")
+    for key in sorted(fails - expected_fails):
+        s.false_alarms += 1
+        s.alarms.append(f"{lab}: {key[0]} copy {key[1]}")
+    if not truth.get("discrepancies"):
+        s.clean = 1
+        s.clean_passed = int(report["verdict"] == "pass")
+    return s

@@ -1,0 +1,198 @@
+"""Discrepancies: planned, recorded in truth, and really on paper."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date
+
+import pdfplumber
+import pytest
+
+from intake.fields import FieldKind, all_labels, format_value, record_value
+from samples.discrepancies import KINDS, alter, field_targets, parse_kinds
+from samples.generate import plan_batch
+
+from .conftest import Batch
+
+
+def _text_at(path, page: int, box: list[int], dpi: int) -> str:
+    x, y, w, h = (v * 72 / dpi for v in box)
+    with pdfplumber.open(path) as pdf:
+        words = pdf.pages[page - 1].extract_words()
+    return "".join(wd["text"] for wd in words
+                   if x <= (wd["x0"] + wd["x1"]) / 2 <= x + w
+                   and y <= (wd["top"] + wd["bottom"]) / 2 <= y + h)
+
+
+def test_parse_kinds() -> None:
+    assert parse_kinds(None) == ("field_mismatch",)
+    assert parse_kinds(["all"]) == KINDS
+    assert parse_kinds(["missing_page", "missing_page"]) == ("missing_page",)
+    with pytest.raises(ValueError, match="unknown"):
+        parse_kinds(["blurry"])
+
+
+def test_every_other_lab_gets_k_discrepancies() -> None:
+    labs = plan_batch(labs=6, seed=2, discrepancies=3).labs
+    assert [len(lab.plan.injections) for lab in labs] == [0, 3, 0, 3, 0, 3]
+
+
+def test_default_kind_cycles_through_field_kinds_and_fields() -> None:
+    labs = plan_batch(labs=16, seed=2, discrepancies=2).labs
+    injections = [i for lab in labs for i in lab.plan.injections]
+    assert {i.kind for i in injections} == {"field_mismatch"}
+    specs = all_labels("2021")
+    kinds = Counter(specs[i.label].kind for i in injections)
+    assert set(kinds) == set(FieldKind)
+    assert len({i.field for i in injections}) >= 12
+
+
+def test_all_kinds_appear_over_two_labs_when_k_is_large() -> None:
+    labs = plan_batch(labs=4, seed=1, discrepancies=len(KINDS), kinds=["all"]).labs
+    first, second = ({i.kind for i in lab.plan.injections} for lab in (labs[1], labs[3]))
+    assert first | second == set(KINDS)
+    # the two opinion kinds exclude each other, so the one left out waits for the next lab
+    assert len(first) == len(KINDS) - 1
+    assert len(labs[1].plan.injections) == len(KINDS)
+
+
+def test_conflicting_kinds_are_not_combined() -> None:
+    for seed in range(10):
+        for lab in plan_batch(labs=2, seed=seed, discrepancies=3,
+                              kinds=["missing_opinion", "opinion_disagrees"]).labs:
+            kinds = [i.kind for i in lab.plan.injections]
+            assert not {"missing_opinion", "opinion_disagrees"} <= set(kinds)
+            assert len(kinds) == len(set(kinds))
+
+
+@pytest.mark.parametrize("kind", list(FieldKind))
+def test_alterations_change_the_printed_value(kind: FieldKind) -> None:
+    rec = plan_batch(labs=1, seed=4).labs[0].record
+    rng = random.Random(0)
+    for target in field_targets("2021")[kind]:
+        value = record_value(rec, target.spec.key)
+        for _ in range(10):
+            new = alter(target.spec, value, rng)
+            assert type(new) is type(value) or kind in (FieldKind.DECIMAL, FieldKind.PERCENT)
+            printed = format_value(target.spec, new)
+            expected = format_value(target.spec, value)
+            if kind.value in ("name", "text", "code", "credit_code", "email"):
+                assert printed != expected
+                assert len(printed) - len(expected) <= 4
+            if kind.value in ("code", "credit_code"):  # exactly one digit changed
+                assert sum(a != b for a, b in zip(printed, expected, strict=True)) == 1
+
+
+def test_truth_records_every_kind(text_batch: Batch) -> None:
+    kinds = {d["kind"] for i in text_batch.dirty for d in text_batch.truth(i)["discrepancies"]}
+    assert kinds == set(KINDS)
+    assert text_batch.dirty == [1, 3]
+    for index in (0, 2):
+        assert text_batch.truth(index)["discrepancies"] == []
+        assert text_batch.truth(index)["clean"]
+    for index in text_batch.dirty:
+        truth = text_batch.truth(index)
+        assert not truth["clean"]
+        assert len({d["id"] for d in truth["discrepancies"]}) == 8
+        for d in truth["discrepancies"]:
+            assert d["detail"]
+            assert d["document"] or d["kind"] == "missing_page"
+
+
+def test_field_discrepancies_are_on_paper(text_batch: Batch) -> None:
+    specs = all_labels("2021")
+    for index in text_batch.dirty:
+        truth = text_batch.truth(index)
+        record = text_batch.record(index)
+        dpi = truth["settings"]["dpi"]
+        for d in truth["discrepancies"]:
+            if d["kind"] not in ("field_mismatch", "copy_differs", "expired_certificate"):
+                continue
+            on_paper = _text_at(text_batch.lab(index) / d["document"], d["page"], d["box"], dpi)
+            assert on_paper == d["printed"].replace(" ", "")
+            expected = format_value(specs[d["label"]], record_value(record, d["field"]))
+            assert d["expected"] == expected
+            if d["kind"] == "expired_certificate":
+                assert d["printed"] == expected
+            else:
+                assert d["printed"] != expected
+        mismatch = next(d for d in truth["discrepancies"] if d["kind"] == "field_mismatch")
+        assert {d["copy"] for d in truth["discrepancies"] if d["id"] == mismatch["id"]} == {1, 2}
+        differs = next(d for d in truth["discrepancies"] if d["kind"] == "copy_differs")
+        assert [d["copy"] for d in truth["discrepancies"] if d["id"] == differs["id"]] == [2]
+        first = next(f for f in truth["fields"] if f["document"] == "volume-1.pdf"
+                     and f["key"] == differs["field"])
+        assert first["printed"] == differs["expected"]  # copy 1 matches the record
+
+
+def test_expired_certificate_is_in_record_and_paper(text_batch: Batch) -> None:
+    record = text_batch.record(1)
+    until = record["qualifications"]["cma"]["valid_until"]
+    assert date.fromisoformat(until) < date.fromisoformat(record["workflow"]["submitted"])
+    truth = text_batch.truth(1)
+    assert any(d["kind"] == "expired_certificate" for d in truth["discrepancies"])
+    cma = [c for c in truth["certificates"] if c["certificate"] == "cma"]
+    assert len(cma) == 2
+    printed = format_value(all_labels("2021")["资质认定证书有效期至"], until)
+    assert {c["valid_until"] for c in cma} == {printed}
+    assert _text_at(text_batch.lab(1) / cma[0]["document"], cma[0]["page"],
+                    cma[0]["valid_until_box"], truth["settings"]["dpi"]).endswith(printed)
+
+
+def test_opinion_discrepancies_are_on_paper(text_batch: Batch) -> None:
+    seen = set()
+    for index in text_batch.dirty:
+        truth = text_batch.truth(index)
+        lab = text_batch.lab(index)
+        for d in truth["discrepancies"]:
+            if d["kind"] == "missing_opinion":
+                assert not (lab / d["document"]).exists()
+                assert d["document"] not in {doc["file"] for doc in truth["documents"]}
+            elif d["kind"] == "opinion_disagrees":
+                text = _text_at(lab / d["document"], d["page"], d["box"], truth["settings"]["dpi"])
+                assert text == "不同意该实验室通过初审。" == d["printed"]
+                assert text_batch.record(index)["opinions"]["recommending_unit"]["agree"]
+            else:
+                continue
+            seen.add(d["kind"])
+    assert seen == {"missing_opinion", "opinion_disagrees"}
+
+
+def test_seal_discrepancies_are_on_paper(clean_scan_batch: Batch) -> None:
+    seen = set()
+    for index in clean_scan_batch.dirty:
+        truth = clean_scan_batch.truth(index)
+        record = clean_scan_batch.record(index)
+        for d in truth["discrepancies"]:
+            if d["kind"] not in ("missing_seal", "wrong_seal"):
+                continue
+            seen.add(d["kind"])
+            seals = [s for s in truth["seals"] if s["document"] == d["document"]
+                     and s["page"] == d["page"] and s["slot"] in ("cover", "approval")]
+            image = _render(clean_scan_batch.lab(index) / d["document"], d["page"])
+            x, y, w, h = d["box"]
+            patch = image[y:y + h, x:x + w].astype(int)
+            red = ((patch[..., 0] - patch[..., 1]) > 30).mean()  # red or faded pink ink
+            if d["kind"] == "missing_seal":
+                assert seals == []
+                assert red < 0.001  # no ink where the seal belongs
+            else:
+                (seal,) = seals
+                assert seal["organisation"] == d["printed"] != d["expected"]
+                assert seal["expected_organisation"] == d["expected"]
+                assert d["expected"] in (record["identity"]["legal_entity"],
+                                         record["identity"]["recommending_unit"])
+                assert red > 0.05
+    assert seen == {"missing_seal", "wrong_seal"}
+
+
+def _render(path, page: int):
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(path)
+    try:
+        return np.asarray(document[page - 1].render(scale=200 / 72).to_pil().convert("RGB"))
+    finally:
+        document.close()
