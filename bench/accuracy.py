@@ -13,13 +13,12 @@ import json
 import time
 from pathlib import Path
 
-from samples.generate import generate_batch
-
 from intake.cli import make_verifier
 from intake.pipeline import ReviewOptions, review
 from intake.record import load_record
 from intake.report import report_json
 from samples.evaluate import Score, score_report
+from samples.generate import generate_batch
 
 
 def run(out: Path, labs: int, seed: int, degrade: str, gray: bool, discrepancies: int,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.errors import IntakeError, exit_code
-from intake.model import Status
+from intake.model import Seal, Status
 from intake.pipeline import ReviewOptions, Verifier, review
 from intake.record import load_record
 from intake.report import report_html, report_json
@@ -35,6 +35,7 @@ def make_verifier(engine: str) -> Verifier | None:
             read_block=lambda image: tesseract.ocr_lines(image, psm=6),
         )
     from intake.ocr import rapid
+    from intake.seal_text import read_seal_text
 
     rapid_engine = rapid.RapidEngine()
 
@@ -42,7 +43,11 @@ def make_verifier(engine: str) -> Verifier | None:
         text, score = rapid_engine.read_line(image)
         return text, 100.0 * score
 
-    return Verifier("rapidocr", read_line=read_line, read_block=rapid_engine.ocr_lines)
+    def read_seal(image: Any, seal: Seal) -> tuple[str, float]:
+        return read_seal_text(image, seal, rapid_engine)
+
+    return Verifier("rapidocr", read_line=read_line, read_block=rapid_engine.ocr_lines,
+                    read_seal=read_seal)
 
 
 def _options(settings: Settings, args: argparse.Namespace, image_dir: Path) -> ReviewOptions:

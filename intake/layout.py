@@ -49,8 +49,8 @@ def find_rules(gray: Gray, dpi: int) -> Gray:
     )
     rules = cv2.bitwise_or(horizontal, vertical)
     # Close pin-holes in the rules so a cell does not leak into its neighbour.
-    closed: Gray = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-    return closed
+    closed = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    return np.asarray(closed, dtype=np.uint8)
 
 
 def find_cells(rules: Gray, dpi: int) -> tuple[Cell, ...]:
@@ -92,7 +92,7 @@ def _number_cells(boxes: list[Box], dpi: int) -> tuple[Cell, ...]:
         for col, box in enumerate(sorted(row, key=lambda b: b.x)):
             cells.append(Cell(row=row_number, col=col, box=box, table=table))
         row_number += 1
-        previous_bottom = max(previous_bottom or 0, max(b.y2 for b in row))
+        previous_bottom = max(previous_bottom or 0, *(b.y2 for b in row))
     return tuple(cells)
 
 

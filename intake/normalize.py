@@ -17,7 +17,8 @@ from intake.fields import FieldKind
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_PUNCT = r"\u3000-\u303f\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}{_CJK_PUNCT}])\s+(?=[{_CJK}{_CJK_PUNCT}])")
-_SPACE_CJK_ASCII = re.compile(rf"(?<=[{_CJK}])\s+(?=[0-9A-Za-z])|(?<=[0-9A-Za-z])\s+(?=[{_CJK}])")
+_SPACE_CJK_ASCII = re.compile(
+    rf"(?<=[{_CJK}{_CJK_PUNCT}])\s+(?=[0-9A-Za-z])|(?<=[0-9A-Za-z])\s+(?=[{_CJK}{_CJK_PUNCT}])")
 
 # Traditional forms engines print for simplified text, and look-alikes seen in OCR output.
 _TRADITIONAL = str.maketrans({

@@ -43,6 +43,7 @@ from intake.model import (
     PageKind,
     Reading,
     Report,
+    Seal,
     TextSource,
 )
 from intake.normalize import canonical, clean_ocr_text
@@ -50,6 +51,7 @@ from intake.ocr import tesseract, textlayer
 from intake.record import Record
 from intake.seals import detect_seals
 from intake.verdict import verdict_of
+
 
 @dataclass(frozen=True)
 class Verifier:
@@ -59,6 +61,7 @@ class Verifier:
     name: str
     read_line: Callable[[np.ndarray], tuple[str, float]]
     read_block: Callable[[np.ndarray], list[Line]]
+    read_seal: Callable[[np.ndarray, Seal], tuple[str, float]] | None = None  # score 0..1
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ def read_page(task: PageTask) -> PageResult:
     layer = textlayer.page_words(Path(task.path), task.number, dpi) if kind == "pdf" else None
     if layer is None:
         prepared = prepare.prepare(bgr, timeout=task.timeout)
+        # The seal detector judges ink by its colour; bilinear resampling blends red ink with
+        # paper into pink it no longer trusts, so it sees the page resampled pixel for pixel.
+        for_seals = prepare.upright(bgr, prepared.rotation, prepared.skew, nearest=True)
         bgr = prepare.upright(bgr, prepared.rotation, prepared.skew)
         grid = layout.find_grid(prepared.layout, dpi)
         lines = tesseract.ocr_lines(prepared.gray, lang=task.lang, psm=task.psm,
@@ -95,11 +101,12 @@ def read_page(task: PageTask) -> PageResult:
         gray = prepared.layout
     else:
         # The text layer is in the page's own frame: nothing to turn or straighten.
-        gray = prepare.remove_red_ink(bgr) if prepare.is_color(bgr) else cv2.cvtColor(
-            bgr, cv2.COLOR_BGR2GRAY)
+        gray = np.asarray(prepare.remove_red_ink(bgr) if prepare.is_color(bgr) else cv2.cvtColor(
+            bgr, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
         grid = layout.find_grid(gray, dpi)
         lines, rotation, skew, source = layer, 0, 0.0, TextSource.TEXT_LAYER
-    seals = detect_seals(bgr, dpi)
+        for_seals = bgr
+    seals = detect_seals(for_seals, dpi)
     cells, outside = layout.fill_cells(grid.cells, lines)
     footer = footer_numbers(outside)
     page_kind = classify("\n".join(ln.text for ln in outside), cells, footer)
@@ -200,14 +207,15 @@ def expected_values(record: Record) -> dict[str, str]:
     return values
 
 
-def verify_fields(
+def verify(
     results: list[PageResult], record: Record, verifier: Verifier | None
 ) -> list[PageResult]:
-    """Re-read with the precise engine, from the cell crop, every field that did not verify,
-    and every opinion.
+    """Read again, with the precise engine, what the rules judge and the fast pass got wrong
+    or could not get: every field that did not verify (from its cell crop), the opinion, the
+    association's letter, and the name on every seal of the pages that need one.
 
-    A field keeps every reading, so a check can tell a mismatch both engines agree on from one
-    they disagree about.
+    A field keeps every reading, so a rule can tell a mismatch both engines agree on from one
+    they disagree about. Scanned pages only: a text layer is already exact.
     """
     if verifier is None:
         return results
@@ -221,34 +229,45 @@ def verify_fields(
 
     out = []
     for result in results:
-        if result.image is None or result.page.text_source is TextSource.TEXT_LAYER:
-            out.append(result)
-            continue
+        page = result.page
         todo = [f for f in result.fields if not verified(f)]
-        if not todo and result.opinion is None:
+        wanted = (todo or result.opinion is not None or page.kind is PageKind.LETTER
+                  or (page.seals and verifier.read_seal is not None
+                      and page.kind in (PageKind.FORM, PageKind.APPROVAL)))
+        page_image = cv2.imread(result.image) if result.image and wanted else None
+        if page_image is None or page.text_source is TextSource.TEXT_LAYER:
             out.append(result)
             continue
-        page_image = cv2.imread(result.image)
-        if page_image is None:
-            out.append(result)
-            continue
-        dpi = result.page.dpi
-        fields = []
-        for f in result.fields:
-            if f in todo and f.location.box is not None:
-                text, conf = verifier.read_line(_cell_crop(page_image, f.location.box, dpi))
-                reading = Reading(clean_ocr_text(text), conf, f"{verifier.name}:cell")
-                fields.append(replace(f, readings=(*f.readings, reading)))
-            else:
-                fields.append(f)
-        opinion = result.opinion
-        if opinion is not None:
-            lines = verifier.read_block(_cell_crop(page_image, opinion.box, dpi))
-            reread = split_opinion(_block_text(lines), opinion.box)
-            if reread.text:
-                opinion = reread
-        out.append(replace(result, fields=tuple(fields), opinion=opinion))
+        out.append(_reread(result, todo, page_image, verifier))
     return out
+
+
+def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
+            verifier: Verifier) -> PageResult:
+    page = result.page
+    fields = []
+    for f in result.fields:
+        if f in todo and f.location.box is not None:
+            text, conf = verifier.read_line(_cell_crop(image, f.location.box, page.dpi))
+            reading = Reading(clean_ocr_text(text), conf, f"{verifier.name}:cell")
+            fields.append(replace(f, readings=(*f.readings, reading)))
+        else:
+            fields.append(f)
+    opinion = result.opinion
+    if opinion is not None:
+        lines = verifier.read_block(_cell_crop(image, opinion.box, page.dpi))
+        reread = split_opinion(_block_text(lines), opinion.box)
+        if reread.text:
+            opinion = reread
+    if page.kind is PageKind.LETTER:
+        # A letter's table wraps long names over two lines in narrow cells: read it whole.
+        page = replace(page, lines=tuple(verifier.read_block(image)))
+    if verifier.read_seal is not None and page.seals:
+        read_seal = verifier.read_seal
+        page = replace(page, seals=tuple(
+            replace(seal, text=text, text_score=score)
+            for seal, (text, score) in ((s, read_seal(image, s)) for s in page.seals)))
+    return replace(result, page=page, fields=tuple(fields), opinion=opinion)
 
 
 def _block_text(lines: list[Line]) -> str:
@@ -328,7 +347,7 @@ def review(
         if progress:
             progress(result)
     results = assign_copies(results)
-    results = verify_fields(results, record, verifier)
+    results = verify(results, record, verifier)
     findings = run_checks(results, record)
     report = Report(
         lab_id=record.lab_id, lab_name=record.lab_name, campaign=record.campaign,

@@ -7,7 +7,6 @@ discrepancy injected into the paper is reported as a failing finding on that fie
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from intake.checks.rule import finding
 from intake.dossier import PageResult, copies_of
-from intake.fields import FieldSpec, all_labels, format_value, form_fields, record_value
+from intake.fields import FieldSpec, all_labels, form_fields, format_value, record_value
 from intake.model import Field, Finding, Location, PageKind, Reading, Status
 from intake.normalize import canonical
 from intake.record import Record

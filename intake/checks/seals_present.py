@@ -22,8 +22,8 @@ RULES = {
 }
 # A seal whose ring text was read this surely and matches the expected name this poorly is
 # another organisation's seal.
-READ_SURE = 0.8
-NAME_MATCH = 70.0
+READ_SURE = 0.9
+NAME_MATCH = 50.0
 
 
 def _judge_seal(rule: str, owner: str, seals: tuple[Seal, ...], where: Location,

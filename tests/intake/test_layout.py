@@ -31,8 +31,10 @@ def test_cells_of_a_ruled_table_are_found_in_reading_order():
     grid = find_grid(_form(rows=4), DPI)
     assert [(c.row, c.col) for c in grid.cells] == [(r, c) for r in range(4) for c in (0, 1)]
     first = grid.cells[0].box
-    assert abs(first.x - 160) < 8 and abs(first.y - 400) < 8
-    assert abs(first.w - 540) < 12 and abs(first.h - 72) < 12
+    assert abs(first.x - 160) < 8
+    assert abs(first.y - 400) < 8
+    assert abs(first.w - 540) < 12
+    assert abs(first.h - 72) < 12
 
 
 def test_a_slightly_skewed_table_still_yields_every_cell():

@@ -68,6 +68,7 @@ def test_credit_code_letters_outside_the_charset_read_as_digits():
 def test_spaces_between_chinese_characters_are_removed_but_not_between_latin_words():
     assert clean_ocr_text("国 家 质 量  CMA 编号 2101") == "国家质量CMA编号2101"
     assert clean_ocr_text("CNAS L1234") == "CNAS L1234"
+    assert clean_ocr_text("电话： 021-6257") == "电话：021-6257"
 
 
 @given(st.integers(min_value=0, max_value=99_999_999))

@@ -7,7 +7,7 @@ import pytest
 
 from intake.dossier import PageResult
 from intake.extract import Opinion
-from intake.fields import format_value, form_fields, record_value
+from intake.fields import form_fields, format_value, record_value
 from intake.model import Box, Field, Location, Page, PageKind, Reading, Seal, SealShape
 from intake.record import record_from_dict
 

@@ -40,7 +40,8 @@ def test_a_changed_number_fails_that_field_in_that_copy(record, record_data):
     bad = [f for f in findings if f.status is Status.FAIL]
     assert [(f.field, f.expected, f.found, f.evidence["copy"]) for f in bad] == [
         ("resources.equipment_total", "356 台（套）", "365 台（套）", 1)]
-    assert bad[0].location is not None and bad[0].location.box is not None
+    assert bad[0].location is not None
+    assert bad[0].location.box is not None
 
 
 def test_a_missing_page_and_a_missing_copy_fail_completeness(record, record_data):

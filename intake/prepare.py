@@ -1,0 +1,474 @@
+"""Page preparation: turn a rendered page into an upright, straight gray image fit for OCR.
+
+Pure functions over numpy images (uint8 gray, or BGR as OpenCV keeps colour). Only ``orient``
+reads text, through the tesseract wrapper, to tell an upright page from an upside-down one.
+Angles are measured on a downscaled copy (longest side 1000 px), so they cost milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from intake.ocr import tesseract
+
+Image = npt.NDArray[np.uint8]  # gray (h, w) or BGR (h, w, 3)
+
+# A page counts as colour when this share of its pixels is strongly coloured: a round seal on
+# an A4 page covers about 0.5 %; JPEG colour fringes around black print stay below the chroma.
+_COLOR_CHROMA = 60
+_COLOR_SHARE = 0.001
+# Red ink: red clearly above green and blue, and bright enough not to be black print under ink.
+_RED_MARGIN = 50
+_RED_MIN = 110
+_WORK_SIDE = 1000  # longest side of the downscaled copy used for measuring angles
+MAX_SKEW = 6.0  # degrees; a page leaning more is rescanned, not straightened
+_CHAR_PX = 32  # character height tesseract reads well and fast
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A page made ready for reading.
+
+    ``gray`` is what OCR should read: upright, straight, red ink dropped, paper evened out to
+    white, ruled lines erased.
+    ``layout`` is the same page with its ruled lines kept, for finding table cells.
+    Both are the rendered page after ``rotation`` then ``skew``; ``upright`` gives any other
+    image of the page (the colour original, for seals) the same geometry.
+    """
+
+    gray: Image
+    layout: Image
+    rotation: int  # degrees turned clockwise to make the page upright: 0, 90, 180, 270
+    skew: float  # degrees turned counter-clockwise by deskew, after the rotation
+    was_color: bool
+
+
+def _small(image: Image, side: int = _WORK_SIDE) -> tuple[Image, float]:
+    """A copy whose longest side is at most ``side`` pixels, and the factor applied."""
+    h, w = image.shape[:2]
+    f = min(1.0, side / max(h, w))
+    if f >= 1.0:
+        return image, 1.0
+    small = cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))),
+                       interpolation=cv2.INTER_AREA)
+    return np.asarray(small, dtype=np.uint8), f
+
+
+# Colour ---------------------------------------------------------------------------------------
+
+
+def is_color(bgr: Image) -> bool:
+    """True when the page carries colour that matters (a red or blue seal, coloured print)."""
+    if bgr.ndim != 3:
+        return False
+    small, _ = _small(bgr, 800)
+    chroma = small.max(axis=2).astype(np.int16) - small.min(axis=2).astype(np.int16)
+    return bool(np.count_nonzero(chroma > _COLOR_CHROMA) > _COLOR_SHARE * chroma.size)
+
+
+def remove_red_ink(bgr: Image) -> Image:
+    """Gray page with red ink (seals, red pen) dropped out and black print kept.
+
+    The red channel is the scanner's classic "red dropout": red ink reflects red light and
+    reads as near-white in it, black print absorbs it and stays black, also where a seal lies
+    over it; blue pen stays dark. Pixels that are clearly red are then pushed to white, to lose
+    the pale residue of the seal.
+    """
+    if bgr.ndim == 2:
+        return bgr.copy()
+    b = bgr[:, :, 0].astype(np.int16)
+    g = bgr[:, :, 1].astype(np.int16)
+    r = bgr[:, :, 2].astype(np.int16)
+    out = np.ascontiguousarray(bgr[:, :, 2])
+    out[(r - np.maximum(g, b) > _RED_MARGIN) & (r > _RED_MIN)] = 255
+    return out
+
+
+def flatten(gray: Image) -> Image:
+    """Even out the paper: uneven lamp light, a gray photocopy, shadows at a bound edge.
+
+    The paper's own brightness is estimated where there is no print (a max filter wider than
+    a stroke, on a downscaled copy) and divided out, so paper becomes white everywhere and
+    print keeps its contrast. Tesseract binarises a page with one threshold; on a page that
+    is darker to one side it reads the dark side as a field of noise.
+    """
+    small, _ = _small(gray, 500)
+    k = max(3, round(max(small.shape) / 40)) | 1
+    paper = cv2.dilate(small, np.ones((k, k), np.uint8))
+    paper = cv2.GaussianBlur(paper, (0, 0), k / 2)
+    paper = cv2.resize(paper, (gray.shape[1], gray.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(cv2.divide(gray, np.maximum(paper, 1), scale=255), dtype=np.uint8)
+
+
+# Angles ---------------------------------------------------------------------------------------
+
+
+def _ink(gray: Image) -> Image:
+    """Binary mask (255 = ink), robust to uneven lighting."""
+    block = max(15, (min(gray.shape[:2]) // 40) | 1)
+    mask = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV,
+                                 block, 15)
+    return np.asarray(mask, dtype=np.uint8)
+
+
+def _warp(image: Image, degrees: float, *, fill: int, nearest: bool = False) -> Image:
+    """Turn counter-clockwise by ``degrees`` on a canvas grown to keep every corner."""
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    new_w, new_h = round(w * cos + h * sin), round(w * sin + h * cos)
+    m[0, 2] += new_w / 2 - w / 2
+    m[1, 2] += new_h / 2 - h / 2
+    out = cv2.warpAffine(image, m, (new_w, new_h),
+                         flags=cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=(fill, fill, fill) if image.ndim == 3 else fill)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def rotate_bound(image: Image, degrees: float, *, nearest: bool = False) -> Image:
+    """Turn ``image`` counter-clockwise by ``degrees``, growing the canvas so no corner is cut.
+
+    The new margins are white. This is the turn ``deskew`` applies for the angle it returns, so
+    the colour original of a page can be given the same geometry as its gray copy.
+    ``nearest`` keeps every pixel's colour as it was (no blending of ink with paper).
+    """
+    return _warp(image, degrees, fill=255, nearest=nearest) if degrees else image
+
+
+def _runs(ink: Image, length: int, *, slack: int) -> Image:
+    """Ink in horizontal runs at least ``length`` long, allowing a lean of ``slack`` pixels."""
+    thick = cv2.dilate(ink, np.ones((slack, 1), np.uint8)) if slack > 1 else ink
+    opened = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    return np.asarray(cv2.bitwise_and(opened, ink), dtype=np.uint8)
+
+
+def _transposed(image: Image) -> Image:
+    return np.ascontiguousarray(image.T)
+
+
+def _line_fits(runs: Image, min_len: int) -> list[tuple[float, int]]:
+    """(slope dy/dx, length) of each long, thin component of a run mask, by least squares."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    fits = []
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        if w < min_len or h > 0.12 * w + 8:
+            continue
+        ys, xs = np.nonzero(labels[y:y + h, x:x + w] == i)
+        fits.append((float(np.polyfit(xs, ys, 1)[0]), w))
+    return fits
+
+
+def _rule_angle(ink: Image, max_angle: float) -> float | None:
+    """Length-weighted median lean (counter-clockwise degrees) of the long ruled lines.
+
+    Horizontal and vertical rules both count; None when the page has too few of them.
+    """
+    h, w = ink.shape
+    angles: list[float] = []
+    weights: list[int] = []
+    # Rows grow downwards, so a rule leaning counter-clockwise has a negative slope; a
+    # vertical rule, transposed, a positive one.
+    for mask, sign, span in ((ink, -1.0, w), (_transposed(ink), 1.0, h)):
+        for slope, length in _line_fits(_runs(mask, 25, slack=3), span // 5):
+            a = sign * math.degrees(math.atan(slope))
+            if abs(a) <= max_angle:
+                angles.append(a)
+                weights.append(length)
+    if sum(weights) < max(w, h) // 2:
+        return None
+    return _weighted_median(angles, weights)
+
+
+def _weighted_median(angles: list[float], weights: list[int]) -> float:
+    order = np.argsort(angles)
+    cum = np.cumsum(np.asarray(weights)[order])
+    return float(np.asarray(angles)[order][int(np.searchsorted(cum, cum[-1] / 2))])
+
+
+def _line_angle(ink: Image, max_angle: float) -> float | None:
+    """Lean of the text lines: characters smeared into one band per line, each long band's
+    centre line fitted. None when there are too few long lines."""
+    h, w = ink.shape
+    k = max(3, round(max(h, w) / 120))  # about half a character at the working scale
+    bands = cv2.dilate(ink, np.ones((1, k), np.uint8))
+    angles: list[float] = []
+    weights: list[int] = []
+    for slope, length in _line_fits(np.asarray(bands, dtype=np.uint8), 10 * k):
+        a = -math.degrees(math.atan(slope))
+        if abs(a) <= max_angle:
+            angles.append(a)
+            weights.append(length)
+    if sum(weights) < max(w, h) // 4:
+        return None
+    return _weighted_median(angles, weights)
+
+
+def _profile_score(ink: Image, degrees: float) -> float:
+    rows = _warp(ink, degrees, fill=0, nearest=True).sum(axis=1, dtype=np.float64)
+    return float(np.square(np.diff(rows)).sum())
+
+
+def _profile_angle(ink: Image, max_angle: float) -> float:
+    """The lean whose straightening gives the sharpest row profile: text lines in clean bands."""
+    small, _ = _small(ink, 600)
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
+    best = float(max(coarse, key=lambda a: _profile_score(small, -float(a))))
+    fine = np.arange(best - 0.4, best + 0.4 + 1e-9, 0.1)
+    return float(max(fine, key=lambda a: _profile_score(small, -float(a))))
+
+
+def _lean(ink: Image, max_angle: float) -> float:
+    """Ruled lines first (long and straight), then text lines, then the row profile."""
+    angle = _rule_angle(ink, max_angle)
+    if angle is None:
+        angle = _line_angle(ink, max_angle)
+    if angle is None:
+        angle = _profile_angle(ink, max_angle)
+    return round(angle, 2)
+
+
+def skew_angle(gray: Image, *, max_angle: float = MAX_SKEW) -> float:
+    """How far the content leans counter-clockwise, in degrees, within ``max_angle``.
+
+    Horizontal and vertical rules lean alike, so this holds for a page turned a quarter too.
+    """
+    small, _ = _small(gray)
+    return _lean(_ink(small), max_angle)
+
+
+def deskew(gray: Image, *, max_angle: float = MAX_SKEW) -> tuple[Image, float]:
+    """Straighten a page: returns it and the counter-clockwise turn applied, in degrees.
+
+    The angle comes from the form's long ruled lines, fitted on a downscaled copy; a page
+    without rules falls back to the sharpest text-line projection. The canvas grows so that
+    nothing is cut (``rotate_bound``); below 0.1 degrees the page is returned as it is.
+    """
+    angle = -skew_angle(gray, max_angle=max_angle)
+    if abs(angle) < 0.1:
+        return gray, 0.0
+    return rotate_bound(gray, angle), angle
+
+
+# Orientation ----------------------------------------------------------------------------------
+
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+def turn(image: Image, rotation: int) -> Image:
+    """Turn ``image`` clockwise by a multiple of 90 degrees."""
+    rotation %= 360
+    if rotation not in (0, 90, 180, 270):
+        raise ValueError(f"rotation must be a multiple of 90 degrees, got {rotation}")
+    if rotation == 0:
+        return image
+    return np.asarray(cv2.rotate(image, _ROTATE[rotation]), dtype=np.uint8)
+
+
+def upright(image: Image, rotation: int, skew: float, *, nearest: bool = False) -> Image:
+    """Give another image of a page (e.g. its colour original) the geometry ``prepare`` gave
+    its gray copy: first the quarter turns of ``orient``, then the ``deskew`` turn."""
+    return rotate_bound(turn(image, rotation), skew, nearest=nearest)
+
+
+def _text_only(ink: Image) -> Image:
+    """Ink with long thin runs (rules, underlines) taken out; the page must be straight."""
+    h, w = ink.shape
+    horiz = _runs(ink, max(25, w // 12), slack=1)
+    vert = _transposed(_runs(_transposed(ink), max(25, h // 12), slack=1))
+    rules = cv2.dilate(cv2.bitwise_or(horiz, vert), np.ones((3, 3), np.uint8))
+    text = cv2.bitwise_and(ink, cv2.bitwise_not(rules))
+    return np.asarray(cv2.morphologyEx(text, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)),
+                      dtype=np.uint8)
+
+
+def _text_direction(text: Image) -> tuple[bool | None, float]:
+    """Whether text runs in horizontal lines (None: cannot tell), and the character size.
+
+    Smearing characters along the reading direction merges each line into one long blob;
+    smearing across it merges little. Compare how much elongated blob each way gives.
+    """
+    h, w = text.shape
+    k = max(3, round(max(h, w) / 120))
+    totals, sizes = [], []
+    for kernel, along in ((np.ones((1, k), np.uint8), 0), (np.ones((k, 1), np.uint8), 1)):
+        _, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(text, kernel))
+        long_side = stats[1:, cv2.CC_STAT_WIDTH + along]
+        short_side = stats[1:, cv2.CC_STAT_HEIGHT - along]
+        keep = (short_side >= 4) & (long_side >= 3 * short_side) & (long_side >= 4 * k)
+        totals.append(float(long_side[keep].sum()))
+        sizes.append(float(np.median(short_side[keep])) if keep.any() else 0.0)
+    horizontal, vertical = totals
+    if not max(totals) or max(totals) < 1.5 * min(totals):
+        return None, max(sizes)
+    return horizontal > vertical, sizes[0] if horizontal > vertical else sizes[1]
+
+
+def _densest(mask: Image, win_h: int, win_w: int) -> tuple[int, int, int, int]:
+    """(x, y, w, h) of the ``win_h`` x ``win_w`` window holding the most ink."""
+    h, w = mask.shape
+    win_h, win_w = max(1, min(win_h, h)), max(1, min(win_w, w))
+    summed = cv2.integral((mask > 0).astype(np.uint8))
+    totals = (summed[win_h:, win_w:] - summed[:-win_h, win_w:] - summed[win_h:, :-win_w]
+              + summed[:-win_h, :-win_w])
+    y, x = np.unravel_index(int(np.argmax(totals)), totals.shape)
+    return int(x), int(y), win_w, win_h
+
+
+def _best_read(crops: list[Image], timeout: float) -> int:
+    """Index of the crop tesseract reads with most confidence, -1 if it reads none.
+
+    The crops go through one tesseract run, stacked with white gaps, so the model loads once.
+    """
+    gap = 24
+    width = max(c.shape[1] for c in crops)
+    tops, parts, y = [], [], 0
+    for c in crops:
+        tops.append(y)
+        parts.append(cv2.copyMakeBorder(c, 0, gap, 0, width - c.shape[1], cv2.BORDER_CONSTANT,
+                                        value=255))
+        y += c.shape[0] + gap
+    lines = tesseract.ocr_lines(np.vstack(parts), psm=6, timeout=timeout)
+    scores = [0.0] * len(crops)
+    for line in lines:
+        for word in line.words:
+            if word.conf >= 60:
+                index = int(np.searchsorted(tops, word.box.center[1], side="right")) - 1
+                scores[index] += word.conf * len(word.text)
+    best = int(np.argmax(scores))
+    return best if scores[best] > 0 else -1
+
+
+def orient(gray: Image, *, timeout: float = 20) -> tuple[Image, int]:
+    """Turn a page upright; returns it and the clockwise turn applied (0, 90, 180 or 270).
+
+    The reading direction (horizontal or vertical lines) comes from the shape of the ink, for
+    free; which way up comes from one tesseract run over a strip of the densest text and its
+    copy turned half round. When the shape cannot tell, a square of text is read at all four
+    turns in one run. A page with too little text to tell is left as it is. Works on a page
+    that still leans (up to ``MAX_SKEW``): the strip is straightened before it is read.
+    """
+    small, f = _small(gray)
+    ink = _ink(small)
+    lean = _lean(ink, MAX_SKEW)
+    text = _text_only(_warp(ink, -lean, fill=0, nearest=True))
+    if np.count_nonzero(text) < 0.002 * text.size:
+        return gray, 0
+    horizontal, char = _text_direction(text)
+    full = rotate_bound(gray, -lean)
+    scale = min(1.0, _CHAR_PX * f / char) if char else 1.0
+
+    def crop(mask: Image, page: Image, win_h: int, win_w: int) -> Image:
+        x, y, w, h = _densest(mask, win_h, win_w)
+        part = page[round(y / f):round((y + h) / f), round(x / f):round((x + w) / f)]
+        if scale >= 1.0:
+            return part
+        return np.asarray(cv2.resize(part, None, fx=scale, fy=scale,
+                                     interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+    if horizontal is None:
+        side = min(text.shape) // 3
+        square = crop(text, full, side, side)
+        pick = _best_read([turn(square, r) for r in (0, 90, 180, 270)], timeout)
+        rotation = 0 if pick < 0 else pick * 90
+    else:
+        base = 0 if horizontal else 90
+        turned = turn(text, base)
+        # About a line of sixteen characters: enough to tell, cheap to read twice.
+        strip = crop(turned, turn(full, base), max(1, round(char * 5)),
+                     min(turned.shape[1] * 2 // 3, max(1, round(char * 16))))
+        pick = _best_read([strip, turn(strip, 180)], timeout)
+        rotation = 0 if pick < 0 else (base + 180 * pick) % 360
+    return turn(gray, rotation), rotation
+
+
+# Ruled lines ----------------------------------------------------------------------------------
+
+
+def _bare_runs(ink: Image, length: int, near: int) -> Image:
+    """Horizontal rules: ink in long runs that mostly pass through empty paper.
+
+    A run found inside a line of text (strokes of neighbouring characters bridged into one
+    long run, as in a row of digits) has ink just above or below it along most of its
+    length; a rule has not, except where a character touches it.
+    """
+    # Bridge small breaks in worn rules first; the slack keeps a rule that still leans a
+    # little one long run.
+    closed = np.asarray(cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8)),
+                        dtype=np.uint8)
+    runs = cv2.bitwise_and(_runs(closed, length, slack=3), ink)
+    if not runs.any():
+        return np.asarray(runs, dtype=np.uint8)
+    others = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.dilate(runs, np.ones((3, 1), np.uint8))))
+    crowded = cv2.dilate(others, np.ones((2 * near + 1, 1), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    busy = np.bincount(labels[(crowded > 0) & (runs > 0)], minlength=n)
+    keep = busy <= 0.5 * stats[:, cv2.CC_STAT_AREA]
+    keep[0] = False
+    out = np.zeros_like(runs)
+    on = runs > 0
+    out[on] = np.where(keep[labels[on]], 255, 0)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def _rule_masks(ink: Image) -> tuple[Image, Image]:
+    """Masks of the horizontal and vertical ruled lines in a binary ink image."""
+    h, w = ink.shape
+    # Longer than a run of a few characters: about 2 cm on an A4 page.
+    near = max(4, max(h, w) // 300)
+    horiz = _bare_runs(ink, max(25, w // 10), near)
+    vert = _transposed(_bare_runs(_transposed(ink), max(25, h // 14), near))
+    return horiz, vert
+
+
+def remove_rules(gray: Image) -> Image:
+    """Erase horizontal and vertical table lines, keep the characters.
+
+    A pixel of a horizontal rule is kept when it belongs to a vertical run of ink taller than
+    a rule is thick: that is a character stroke crossing or touching the rule, not the rule
+    (and likewise across vertical rules). The rules' anti-aliased edges go with them.
+    """
+    ink = _ink(gray)
+    horiz, vert = _rule_masks(ink)
+    if not horiz.any() and not vert.any():
+        return gray.copy()
+    thick = max(6, max(gray.shape[:2]) // 290)  # thickest rule: about 0.9 mm, at any dpi
+    not_h, not_v = cv2.bitwise_not(horiz), cv2.bitwise_not(vert)
+    tall = cv2.morphologyEx(cv2.bitwise_and(ink, not_v), cv2.MORPH_OPEN,
+                            np.ones((thick + 1, 1), np.uint8))
+    wide = cv2.morphologyEx(cv2.bitwise_and(ink, not_h), cv2.MORPH_OPEN,
+                            np.ones((1, thick + 1), np.uint8))
+    grow = np.ones((3, 3), np.uint8)
+    erase_h = cv2.bitwise_and(cv2.dilate(cv2.bitwise_and(horiz, cv2.bitwise_not(tall)), grow),
+                              cv2.bitwise_not(tall))
+    erase_v = cv2.bitwise_and(cv2.dilate(cv2.bitwise_and(vert, cv2.bitwise_not(wide)), grow),
+                              cv2.bitwise_not(wide))
+    out = gray.copy()
+    out[cv2.bitwise_or(erase_h, erase_v) > 0] = 255
+    return out
+
+
+# All together ---------------------------------------------------------------------------------
+
+
+def prepare(bgr: Image, *, timeout: float = 20) -> Prepared:
+    """Colour to gray (dropping red seals), white paper, turn upright, straighten, erase
+    ruled lines. The paper is evened out first so that the white margins deskew adds and the
+    white left where rules were match it."""
+    was_color = is_color(bgr)
+    if was_color:
+        gray = remove_red_ink(bgr)
+    elif bgr.ndim == 3:
+        gray = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
+    else:
+        gray = bgr
+    turned, rotation = orient(flatten(gray), timeout=timeout)
+    layout, skew = deskew(turned)
+    return Prepared(gray=remove_rules(layout), layout=layout, rotation=rotation, skew=skew,
+                    was_color=was_color)

@@ -1,0 +1,233 @@
+"""Read the organisation's name on a round or oval seal, and match it against known names.
+
+The name runs along the seal's upper arc with each character's top towards the rim. A polar
+unwrap turns that arc into a straight line, which the recogniser reads like any other line.
+Nothing is guessed: a seal that cannot be read gives ("", 0.0).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+from rapidfuzz import fuzz
+
+from intake.model import Seal, SealShape
+from intake.normalize import canonical_text
+from intake.ocr.rapid import RapidEngine
+
+MIN_TEXT_SCORE = 0.5  # recogniser score (0..1) below which a reading is not reported
+SURE_TEXT_SCORE = 0.8  # a reading this sure is not tried again another way round
+MIN_MATCH = 0.75  # similarity (0..1) a name must reach to count as a match
+MIN_MARGIN = 0.05  # how far the best match must lead the next one
+_BAND = (0.56, 0.9)  # the name band, as shares of the seal's radius: inside the rim
+_GAP_BAND = (0.68, 0.88)  # where the gap below the name is looked for (clear of bottom text)
+_CHAR_GAP_DEG = 12  # spaces between characters are narrower than this
+_MARGIN_DEG = 8  # added at each end of the name's arc, so its first and last characters stay whole
+_STRIP_HEIGHT = 64
+_NAME_CHARS = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff()（）A-Za-z0-9]")
+
+
+def _ink_image(roi: np.ndarray, seal: Seal) -> np.ndarray:
+    """The seal's ink as black on white (uint8): coloured ink only, or the gray plane."""
+    if seal.color in ("red", "blue") and roi.ndim == 3:
+        # How much the ink's own channel outshines the other two: strong on stamp-pad ink, faint
+        # on pink, nothing on paper and on black print. Kept continuous, so strokes keep their
+        # shape; scaled so the seal's densest ink is black.
+        b, g, r = (roi[:, :, i].astype(np.int16) for i in range(3))
+        own, other = (r, np.maximum(g, b)) if seal.color == "red" else (b, np.maximum(r, g))
+        colour = np.clip(own - other - 12, 0, None).astype(np.float32)
+        top = float(np.percentile(colour[colour > 0], 95)) if (colour > 0).sum() > 50 else 0.0
+        if top <= 0:
+            return np.full(roi.shape[:2], 255, np.uint8)
+        shade: np.ndarray = np.clip(255.0 - colour * np.float32(255.0 / top), 0, 255).astype(
+            np.uint8)
+        return shade
+    gray = np.asarray(roi if roi.ndim == 2 else cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY))
+    lo, hi = (float(v) for v in np.percentile(gray, (2, 90)))
+    if hi - lo < 20:
+        return np.full(gray.shape, 255, np.uint8)
+    stretched = (gray.astype(np.float32) - lo) * np.float32(255.0 / (hi - lo))
+    out: np.ndarray = np.clip(stretched, 0, 255).astype(np.uint8)
+    return out
+
+
+def _outline(
+    ink: np.ndarray, seal: Seal, origin: tuple[int, int]
+) -> tuple[float, float, float, float, float]:
+    """Centre, half axes and rotation (radians) of the seal's rim in ``ink`` (black on white).
+
+    Round seals and gray ones (whose ink is the page's too) take the detector's box. An oval's
+    rotation comes from an ellipse fitted to the convex hull of its ink, which gaps where black
+    text crosses the rim do not dent.
+    """
+    cx, cy = seal.box.center
+    box_fit = (cx - origin[0], cy - origin[1], seal.box.w / 2, seal.box.h / 2, 0.0)
+    if seal.color == "gray" or seal.shape is SealShape.ROUND:
+        return box_fit  # the detector's box fits a round seal's ink already
+    mask = (ink < 128).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= 6  # specks would stretch the hull
+    pts = np.column_stack(np.nonzero(keep[labels]))[:, ::-1].astype(np.int32)
+    if len(pts) < 50:
+        return box_fit
+    hull = cv2.convexHull(pts)
+    if len(hull) < 5:
+        return box_fit
+    (fx, fy), (ew, eh), angle = cv2.fitEllipse(hull)
+    fit = (fx, fy, ew / 2, eh / 2, math.radians(angle))
+    # Other red ink in the crop (a chop across the seal) stretches the hull: then the box.
+    c, s = abs(math.cos(fit[4])), abs(math.sin(fit[4]))
+    fit_w, fit_h = 2 * math.hypot(fit[2] * c, fit[3] * s), 2 * math.hypot(fit[2] * s, fit[3] * c)
+    if abs(fit_w - seal.box.w) > 0.08 * seal.box.w or abs(fit_h - seal.box.h) > 0.08 * seal.box.h:
+        return box_fit
+    return fit
+
+
+def _sample(
+    ink: np.ndarray,
+    ellipse: tuple[float, float, float, float, float],
+    thetas: np.ndarray,
+    scales: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points of the ellipse scaled by ``scales``, at image angles ``thetas`` (clockwise, as
+    the page's y axis points down); the ellipse's own angle is the image angle less its
+    rotation, exactly so for a circle, whose fitted rotation means nothing."""
+    cx, cy, a, b, rot = ellipse
+    t = thetas - rot
+    u = scales[:, None] * a * np.cos(t)[None, :]
+    v = scales[:, None] * b * np.sin(t)[None, :]
+    c, s = math.cos(rot), math.sin(rot)
+    return (cx + u * c - v * s).astype(np.float32), (cy + u * s + v * c).astype(np.float32)
+
+
+def _text_runs(inked: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last + 1) of each run of inked degrees, counted from index 0, not wrapping;
+    gaps narrower than ``_CHAR_GAP_DEG`` (spaces between characters) are bridged."""
+    runs: list[tuple[int, int]] = []
+    edges = np.diff(np.concatenate(([0], inked.astype(np.int8), [0])))
+    for first, last in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True):
+        if runs and first - runs[-1][1] < _CHAR_GAP_DEG:
+            runs[-1] = (runs[-1][0], int(last))
+        else:
+            runs.append((int(first), int(last)))
+    return runs
+
+
+def _span(
+    ink: np.ndarray, ellipse: tuple[float, float, float, float, float], up: float
+) -> tuple[float, float]:
+    """Angles (image convention, clockwise) where the name starts and ends.
+
+    ``up`` is the angle at which the rim is highest on the page. The ring text is read round
+    from straight down; a short stretch across the bottom (a seal's code, or words under the
+    star that reach the band) is not part of the name, and the name runs from the first
+    stretch after it to the last one before it.
+    """
+    down = round(math.degrees(up + math.pi)) % 360
+    thetas = np.radians((down + np.arange(360)) % 360).astype(np.float64)
+    xs, ys = _sample(ink, ellipse, thetas, np.linspace(*_GAP_BAND, 8))
+    vals = np.asarray(cv2.remap(ink, xs, ys, cv2.INTER_LINEAR, borderValue=255))
+    runs = _text_runs(np.any(vals < 200, axis=0))  # degrees clockwise from straight down
+    usual = (up - math.radians(120), up + math.radians(120))
+    if len(runs) > 1 and runs[0][0] == 0 and runs[-1][1] == 360:
+        runs = [(runs[-1][0] - 360, runs[0][1]), *runs[1:-1]]  # one stretch across the bottom
+    name = [
+        (a, b) for a, b in runs
+        if not (b - a < 100 and (abs((a + b) / 2) < 60 or abs((a + b) / 2 - 360) < 60))
+    ]
+    if not name:
+        return usual
+    first, last = name[0][0], name[-1][1]
+    if last - first < 60 or last - first > 330:
+        return usual  # no gap below the name: nothing tells where it starts
+    return (math.radians(down + first - _MARGIN_DEG), math.radians(down + last + _MARGIN_DEG))
+
+
+def _strip(
+    ink: np.ndarray, ellipse: tuple[float, float, float, float, float], start: float, end: float
+) -> np.ndarray:
+    """The name band unwrapped into a line: left to right along the arc, rim at the top."""
+    _, _, a, b, _ = ellipse
+    radius = (a + b) / 2
+    height = max(8, round((_BAND[1] - _BAND[0]) * radius))
+    width = max(8, round((end - start) * radius * sum(_BAND) / 2))
+    thetas = np.linspace(start, end, width)
+    scales = np.linspace(_BAND[1], _BAND[0], height)
+    xs, ys = _sample(ink, ellipse, thetas, scales)
+    strip = cv2.remap(ink, xs, ys, cv2.INTER_LINEAR, borderValue=255)
+    zoom = _STRIP_HEIGHT / strip.shape[0]
+    strip = cv2.resize(strip, (max(8, round(strip.shape[1] * zoom)), _STRIP_HEIGHT),
+                       interpolation=cv2.INTER_CUBIC if zoom > 1 else cv2.INTER_AREA)
+    return cv2.copyMakeBorder(strip, 8, 8, 16, 16, cv2.BORDER_CONSTANT, value=255)
+
+
+def _read(engine: RapidEngine, ink: np.ndarray, ellipse: tuple[float, float, float, float, float],
+          first: float, last: float) -> tuple[str, float]:
+    text, score = engine.read_line(_strip(ink, ellipse, first, last))
+    text = _NAME_CHARS.sub("", text)
+    if sum(1 for ch in text if "\u3400" <= ch <= "\u9fff") < 2:
+        return "", 0.0
+    return text, float(score)
+
+
+def read_seal_text(bgr: np.ndarray, seal: Seal, engine: RapidEngine) -> tuple[str, float]:
+    """The organisation's name along the upper arc of a round or oval seal, and the
+    recogniser's score (0..1); ("", 0.0) for square seals, cut seals and unreadable ones.
+
+    The name is looked for over the seal's top, where the gap below it says it starts and
+    ends; when that reading is weak, the 240 degrees over the top (a turned stamp whose gap
+    misled) and then the bottom (a stamp set upside down) are read too, and the surest
+    reading is kept.
+    """
+    if seal.shape not in (SealShape.ROUND, SealShape.OVAL) or not seal.complete:
+        return "", 0.0
+    height, width = bgr.shape[:2]
+    box = seal.box.pad(max(4, round(0.06 * max(seal.box.w, seal.box.h))), width, height)
+    roi = bgr[box.y:box.y2, box.x:box.x2]
+    if roi.size == 0 or min(roi.shape[:2]) < 40:
+        return "", 0.0
+    ink = _ink_image(roi, seal)
+    ellipse = _outline(ink, seal, (box.x, box.y))
+    if ellipse[2] <= 0 or ellipse[3] <= 0:
+        return "", 0.0
+    up = -math.pi / 2  # image angles: y points down
+    best: tuple[str, float] = ("", 0.0)
+    for attempt in range(3):
+        if attempt == 0:
+            first, last = _span(ink, ellipse, up)
+        elif attempt == 1:
+            first, last = up - math.radians(120), up + math.radians(120)
+        else:
+            first, last = _span(ink, ellipse, up + math.pi)
+        reading = _read(engine, ink, ellipse, first, last)
+        if reading[1] > best[1]:
+            best = reading
+        if best[1] >= SURE_TEXT_SCORE:
+            break
+    return best if best[1] >= MIN_TEXT_SCORE else ("", 0.0)
+
+
+def match_organisation(text: str, candidates: Sequence[str]) -> tuple[str | None, float]:
+    """The candidate the seal's text names, and the similarity (0..1).
+
+    None when no candidate reaches ``MIN_MATCH`` or when the two best are too close to tell
+    apart (a seal must not be credited to the wrong one of two similar names).
+    """
+    key = canonical_text(text)
+    if not key or not candidates:
+        return None, 0.0
+    scored = sorted(
+        ((fuzz.ratio(key, canonical_text(c)) / 100.0, c) for c in candidates),
+        key=lambda pair: -pair[0],
+    )
+    best_score, best = scored[0]
+    if best_score < MIN_MATCH:
+        return None, best_score
+    if len(scored) > 1 and best_score < 1.0 and best_score - scored[1][0] < MIN_MARGIN:
+        return None, best_score
+    return best, best_score

@@ -1,0 +1,953 @@
+"""Find official seals (公章) on a page image: red or blue ink on colour scans, rings on gray copies.
+
+Pure OpenCV and numpy. Colour pages: an ink mask per seal colour at a working resolution of
+``WORK_PX_PER_MM``, one region per stamp, then shape hypotheses (ellipse, circles, rectangle) each
+tested for the evidence a stamp leaves: an unbroken border line at the hypothesised outline, ink
+inside it (ring text, star), a plausible size in millimetres. Gray pages (photocopies, where the
+seal is as gray as the text) get a Hough search for circles, kept only when the ring profile test
+passes; there a missed faint seal is preferred to a false one.
+
+Boxes are returned in the input image's pixels; a seal cut by the page edge (half seals at the
+binding, 骑缝章) has ``complete=False`` and the box of its visible part.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from intake.model import Box, Seal, SealShape
+
+Rect = tuple[int, int, int, int]  # x, y, w, h in working pixels
+
+WORK_PX_PER_MM = 2.5  # colour detection resolution (~64 dpi): a 1 mm seal ring is 2-3 px
+GRAY_PX_PER_MM = 3.0  # gray detection resolution: rings must be told from 0.4 mm text strokes
+GRAY_CANDIDATES = 8  # Hough circles tested per size band on a gray page
+GRAY_MIN_PEAK = 0.8  # share of the ring line that must be inked on a gray page
+GRAY_MIN_SCORE = 0.7  # on gray pages a false circle costs more than a missed faint seal
+
+# Sizes in millimetres: round 公章 38-45, oval 40 x 30, square 20-45; personal seals go to 15.
+MIN_SEAL_MM = 15.0
+MAX_SEAL_MM = 60.0
+TYPICAL_MM = (28.0, 48.0)
+MAX_OVAL_RATIO = 1.7
+MAX_RECT_RATIO = 3.6  # 复印件与原件一致 chops are about 45 x 15 mm
+MIN_SCORE = 0.6  # below this a hypothesis is not reported (scribbles score 0.5-0.6)
+
+# Ink colours in OpenCV HSV (H 0..180): red wraps round 0; faded pink keeps its hue and loses
+# saturation, so weakly coloured pixels count as ink only next to clearly coloured ones.
+_HUES: dict[str, tuple[tuple[int, int], ...]] = {"red": ((0, 10), (155, 180)), "blue": ((95, 130),)}
+_STRONG = (30, 120)  # minimum saturation, value
+_WEAK = (15, 120)
+_NEAR_MM = 2.0
+
+_ANGLES = np.linspace(0.0, 2 * np.pi, 180, endpoint=False)
+_RING_SCALES = np.linspace(0.84, 1.06, 12)
+_THIN_SCALES = np.linspace(0.86, 1.04, 19)
+_BAND_SCALES = np.linspace(0.5, 0.8, 8)  # where the organisation's name runs
+
+
+def _ink_mask(hsv: np.ndarray, color: str, px_per_mm: float) -> np.ndarray:
+    """Ink of one seal colour (uint8 0/255): clearly coloured pixels, and weakly coloured ones
+    within ``_NEAR_MM`` of those."""
+    strong = np.zeros(hsv.shape[:2], np.uint8)
+    weak = np.zeros_like(strong)
+    for lo, hi in _HUES[color]:
+        strong = np.asarray(cv2.bitwise_or(strong, cv2.inRange(hsv, (lo, *_STRONG), (hi, 255, 255))))
+        weak = np.asarray(cv2.bitwise_or(weak, cv2.inRange(hsv, (lo, *_WEAK), (hi, 255, 255))))
+    k = max(3, round(_NEAR_MM * px_per_mm) | 1)
+    near = cv2.dilate(strong, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    return np.asarray(cv2.bitwise_or(strong, cv2.bitwise_and(weak, near)))
+
+
+def seal_color_mask(bgr: np.ndarray, dpi: int = 200) -> np.ndarray:
+    """Pixels of red or blue seal ink (uint8 0/255, the image's size); zeros for a gray image.
+
+    Used to lift seal ink off a page before OCR. Where a seal covers black text the pixels are
+    dark, not red, so the text under a seal is kept. ``dpi`` sizes the neighbourhood in which
+    faded (pink) pixels count as ink.
+    """
+    if bgr.ndim == 2 or (bgr.ndim == 3 and bgr.shape[2] == 1):
+        return np.zeros(bgr.shape[:2], np.uint8)
+    hsv = cv2.cvtColor(np.ascontiguousarray(bgr[:, :, :3]), cv2.COLOR_BGR2HSV)
+    px_per_mm = dpi / 25.4
+    return np.asarray(cv2.bitwise_or(_ink_mask(hsv, "red", px_per_mm),
+                                     _ink_mask(hsv, "blue", px_per_mm)))
+
+
+def _downscale(image: np.ndarray, scale: float) -> tuple[np.ndarray, float]:
+    """Shrink by about ``scale``: exact halvings (OpenCV's fast area path, which needs even
+    sizes: an odd last row or column is dropped), then one linear step.
+
+    Returns the image and the scale applied (input pixel x maps to x * scale).
+    """
+    if scale >= 1.0:
+        return image, 1.0
+    out, done = image, 1.0
+    while done * 0.5 >= scale * 0.999 and min(out.shape[:2]) >= 8:
+        h2, w2 = out.shape[0] // 2, out.shape[1] // 2
+        out = cv2.resize(out[:2 * h2, :2 * w2], (w2, h2), interpolation=cv2.INTER_AREA)
+        done *= 0.5
+    if scale < done * 0.98:
+        f = scale / done
+        size = (max(1, round(out.shape[1] * f)), max(1, round(out.shape[0] * f)))
+        out = cv2.resize(out, size, interpolation=cv2.INTER_LINEAR)
+        done *= f
+    return out, done
+
+
+# Shape hypotheses ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outline:
+    """An ellipse (rect=False) or a rotated rectangle (rect=True) in working pixels.
+
+    ``a``, ``b`` are half axes / half sides; ``angle`` in radians, the rotation of the ``a`` axis.
+    """
+
+    cx: float
+    cy: float
+    a: float
+    b: float
+    angle: float
+    rect: bool = False
+
+    def points(
+        self, scales: np.ndarray, angles: np.ndarray = _ANGLES
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the outline scaled by each of ``scales``: arrays of shape (scales, angles)."""
+        if self.rect:
+            # Walk the rectangle's perimeter by angle from the centre (the ray's exit point).
+            c, s = np.cos(angles), np.sin(angles)
+            k = 1.0 / np.maximum(np.abs(c) / self.a, np.abs(s) / self.b)
+            u, v = k * c, k * s
+        else:
+            u, v = self.a * np.cos(angles), self.b * np.sin(angles)
+        ca, sa = math.cos(self.angle), math.sin(self.angle)
+        x = self.cx + scales[:, None] * (u * ca - v * sa)[None, :]
+        y = self.cy + scales[:, None] * (u * sa + v * ca)[None, :]
+        return x, y
+
+    def extent(self) -> tuple[float, float, float, float]:
+        """Axis-aligned bounds (x0, y0, x1, y1)."""
+        c, s = abs(math.cos(self.angle)), abs(math.sin(self.angle))
+        if self.rect:
+            hw, hh = self.a * c + self.b * s, self.a * s + self.b * c
+        else:
+            hw = math.hypot(self.a * c, self.b * s)
+            hh = math.hypot(self.a * s, self.b * c)
+        return self.cx - hw, self.cy - hh, self.cx + hw, self.cy + hh
+
+    def draw(self, mask: np.ndarray, scale: float = 1.0, value: int = 255) -> None:
+        x, y = self.points(np.array([scale]), np.linspace(0, 2 * np.pi, 72, endpoint=False))
+        poly = np.stack([x[0], y[0]], axis=1).round().astype(np.int32)
+        cv2.fillPoly(mask, [poly], value)
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    outline: _Outline
+    ring: float  # share of the visible outline with ink within the ring band
+    thin: float  # best share of the outline with ink on one thin line (an unbroken border)
+    band: float  # share of the visible angles with ink inside the border (ring text)
+    inner: float  # share of ink pixels inside, off the border (ring text, star)
+    visible: float  # share of the outline that can be seen (on the page, not under another seal)
+    size_mm: float
+    ratio: float
+    score: float
+
+
+def _rejected(outline: _Outline, ring: float = 0.0, visible: float = 0.0) -> _Evidence:
+    return _Evidence(outline, ring, 0.0, 0.0, 0.0, visible, 0.0, 0.0, 0.0)
+
+
+def _lookup(
+    mask: np.ndarray, x: np.ndarray, y: np.ndarray, blocked: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ink at each sample point, and whether the point can be seen at all."""
+    h, w = mask.shape
+    xi, yi = np.rint(x).astype(np.int32), np.rint(y).astype(np.int32)
+    valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    if blocked is not None:
+        valid[valid] = blocked[yi[valid], xi[valid]] == 0
+    hit = np.zeros(x.shape, bool)
+    hit[valid] = mask[yi[valid], xi[valid]] > 0
+    return hit, valid
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    return float(np.clip((value - low) / (high - low), 0.0, 1.0))
+
+
+def _size_score(size_mm: float) -> float:
+    lo, hi = TYPICAL_MM
+    if size_mm < lo:
+        return _ramp(size_mm, MIN_SEAL_MM, lo) * 0.6 + 0.4
+    if size_mm > hi:
+        return 1.0 - _ramp(size_mm, hi, MAX_SEAL_MM) * 0.6
+    return 1.0
+
+
+_GRID = np.linspace(-0.8, 0.8, 36)
+_GRID_U, _GRID_V = np.meshgrid(_GRID, _GRID)
+_IN_DISK = _GRID_U**2 + _GRID_V**2 <= 0.8**2
+
+
+def _evidence(
+    ink: np.ndarray,
+    wide: np.ndarray,
+    outline: _Outline,
+    px_per_mm: float,
+    blocked: np.ndarray | None = None,
+) -> _Evidence:
+    """How far the ink bears out a stamp with this outline (``wide`` = ink dilated by 1 px).
+
+    Points off the page or under ``blocked`` (seals already accepted) do not count either way.
+    """
+    hit, valid = _lookup(ink, *outline.points(_RING_SCALES), blocked)
+    col_valid = valid.all(axis=0)
+    visible = float(col_valid.mean())
+    if visible < 0.25:
+        return _rejected(outline, visible=visible)
+    ring = float(np.any(hit, axis=0)[col_valid].mean())
+    if ring < 0.6:
+        return _rejected(outline, ring, visible)
+    thin_hit, _ = _lookup(wide, *outline.points(_THIN_SCALES))
+    thin = float(thin_hit[:, col_valid].mean(axis=1).max())
+    band_hit, band_valid = _lookup(ink, *outline.points(_BAND_SCALES), blocked)
+    band_cols = band_valid.all(axis=0)
+    band = float(np.any(band_hit, axis=0)[band_cols].mean()) if band_cols.sum() >= 20 else 0.0
+    ca, sa = math.cos(outline.angle), math.sin(outline.angle)
+    inside = np.ones_like(_IN_DISK) if outline.rect else _IN_DISK
+    u, v = _GRID_U[inside] * outline.a, _GRID_V[inside] * outline.b
+    in_hit, in_valid = _lookup(ink, outline.cx + u * ca - v * sa, outline.cy + u * sa + v * ca,
+                               blocked)
+    inner = float(in_hit[in_valid].mean()) if in_valid.sum() >= 50 else 0.0
+    big, small = max(outline.a, outline.b), min(outline.a, outline.b)
+    size_mm = 2 * big / px_per_mm
+    ratio = big / max(small, 1e-6)
+    max_ratio = MAX_RECT_RATIO if outline.rect else MAX_OVAL_RATIO
+    # A frame's one line of text reaches fewer rays from the centre than a ring's name does;
+    # under another seal, what shows of a ring may be mostly the gap below its name.
+    min_band = 0.3 if outline.rect or blocked is not None else 0.45
+    if outline.rect and blocked is not None:
+        min_band = 0.0  # its one line may be all under the other seal
+    if (
+        thin < 0.45 or band < min_band or inner < 0.035 or inner > 0.6
+        or not MIN_SEAL_MM <= size_mm <= MAX_SEAL_MM or ratio > max_ratio
+        or 2 * small / px_per_mm < MIN_SEAL_MM * 0.6
+    ):
+        score = 0.0
+    else:
+        score = (
+            0.25 * _ramp(ring, 0.6, 0.95)
+            + 0.25 * _ramp(thin, 0.45, 0.85)
+            + 0.15 * _ramp(band, min_band, min_band + 0.25 + 1e-9)
+            + 0.15 * _ramp(inner, 0.035, 0.10)
+            + 0.20 * _size_score(size_mm)
+        )
+    return _Evidence(outline, ring, thin, band, inner, visible, size_mm, ratio, score)
+
+
+def _fit_circle(pts: np.ndarray) -> tuple[float, float, float] | None:
+    """Least-squares (Kasa) circle through points; stable on a half arc, unlike an ellipse."""
+    if len(pts) < 8:
+        return None
+    x, y = pts[:, 0].astype(np.float64), pts[:, 1].astype(np.float64)
+    m = np.stack([x, y, np.ones_like(x)], axis=1)
+    sol, *_ = np.linalg.lstsq(m, x**2 + y**2, rcond=None)
+    cx, cy = sol[0] / 2, sol[1] / 2
+    r2 = sol[2] + cx**2 + cy**2
+    return (float(cx), float(cy), float(math.sqrt(r2))) if r2 > 0 else None
+
+
+def _ransac_circles(
+    pts: np.ndarray, r_min: float, r_max: float, seed: int, max_circles: int = 3
+) -> list[tuple[float, float, float]]:
+    """Circles along an outer contour: two overlapping stamps give two arcs of two circles.
+
+    A circle is kept when its inliers cover at least a quarter of its circumference.
+    """
+    rng = np.random.default_rng(seed)
+    step = max(1, len(pts) // 160)
+    pts = pts[::step]
+    per_px = 0.9 / step  # contour points per pixel of arc, after thinning
+    found: list[tuple[float, float, float]] = []
+    rest = pts.astype(np.float64)
+    for _ in range(max_circles):
+        if len(rest) < 20:
+            break
+        idx = rng.integers(0, len(rest), size=(150, 3))
+        p1, p2, p3 = rest[idx[:, 0]], rest[idx[:, 1]], rest[idx[:, 2]]
+        # Circumcentre of each triple.
+        ax, ay, bx, by, qx, qy = p1[:, 0], p1[:, 1], p2[:, 0], p2[:, 1], p3[:, 0], p3[:, 1]
+        d = 2 * (ax * (by - qy) + bx * (qy - ay) + qx * (ay - by))
+        ok = np.abs(d) > 1e-6
+        d = np.where(ok, d, 1.0)
+        ux = ((ax**2 + ay**2) * (by - qy) + (bx**2 + by**2) * (qy - ay)
+              + (qx**2 + qy**2) * (ay - by)) / d
+        uy = ((ax**2 + ay**2) * (qx - bx) + (bx**2 + by**2) * (ax - qx)
+              + (qx**2 + qy**2) * (bx - ax)) / d
+        r = np.hypot(ax - ux, ay - uy)
+        ok &= (r >= r_min) & (r <= r_max)
+        if not ok.any():
+            break
+        ux, uy, r = ux[ok], uy[ok], r[ok]
+        dist = np.abs(np.hypot(rest[None, :, 0] - ux[:, None], rest[None, :, 1] - uy[:, None])
+                      - r[:, None])
+        tol = np.maximum(1.5, 0.04 * r)[:, None]
+        counts = (dist < tol).sum(axis=1)
+        best = int(np.argmax(counts))
+        inliers = dist[best] < tol[best]
+        if counts[best] < 0.25 * 2 * np.pi * r[best] * per_px:
+            break
+        fit = _fit_circle(rest[inliers]) or (float(ux[best]), float(uy[best]), float(r[best]))
+        found.append(fit)
+        rest = rest[~inliers]
+    return found
+
+
+def _bounding(contour: np.ndarray) -> Rect:
+    x, y, w, h = cv2.boundingRect(contour)
+    return (int(x), int(y), int(w), int(h))
+
+
+@dataclass(frozen=True)
+class _Region:
+    """One connected stretch of seal-coloured ink: its outer contour and what bounds it."""
+
+    contour: np.ndarray
+    pts: np.ndarray  # contour points that belong to a stamp's outline (not page edge, not taken)
+    usable: np.ndarray  # per contour point: is it one of ``pts``
+    page_cut: bool  # the page edge cuts it
+    cut: bool  # the page edge or an accepted seal cuts it
+    rect: Rect
+
+
+def _region(contour: np.ndarray, shape: tuple[int, int], taken: np.ndarray | None) -> _Region:
+    h, w = shape
+    pts = contour.reshape(-1, 2)
+    usable = (pts[:, 0] > 1) & (pts[:, 0] < w - 2) & (pts[:, 1] > 1) & (pts[:, 1] < h - 2)
+    page_cut = not bool(usable.all())
+    if taken is not None:
+        usable &= taken[pts[:, 1], pts[:, 0]] == 0
+    return _Region(contour, pts[usable], usable, page_cut, not bool(usable.all()),
+                   _bounding(contour))
+
+
+def _first_outlines(region: _Region, r_min: float, r_max: float) -> list[_Outline]:
+    """The one-stamp explanations of a region: its ellipse, its rectangle, or for a cut region
+    the circle (and where a seal, not the page, cuts it, the ellipse) through what shows."""
+    pts = region.pts
+    outlines: list[_Outline] = []
+    if region.cut:
+        circle = _fit_circle(pts)
+        if circle and r_min * 0.8 <= circle[2] <= r_max * 1.2:
+            outlines.append(_Outline(circle[0], circle[1], circle[2], circle[2], 0.0))
+        # Under another seal, enough of an oval's outline shows for an ellipse; at the page
+        # edge an ellipse through half an outline is anyone's guess, so stamps there are round.
+        if not region.page_cut and len(pts) >= 0.6 * len(region.usable):
+            outlines.append(_fit_ellipse(pts))
+        return outlines
+    (rx, ry), (rw, rh), rang = cv2.minAreaRect(region.contour)
+    fill = cv2.contourArea(region.contour) / (rw * rh) if rw * rh > 0 else 0.0
+    if fill >= 0.8:  # a disk fills pi/4 of its box, a square stamp nearly all of it
+        outlines.append(_Outline(rx, ry, rw / 2, rh / 2, math.radians(rang), rect=True))
+    if fill < 0.92:
+        outlines.append(_fit_ellipse(pts))
+    return outlines
+
+
+def _fit_ellipse(pts: np.ndarray) -> _Outline:
+    (cx, cy), (ew, eh), ang = cv2.fitEllipse(pts.astype(np.float32))
+    return _Outline(float(cx), float(cy), ew / 2, eh / 2, math.radians(ang))
+
+
+def _more_outlines(
+    region: _Region, ink: np.ndarray, wide: np.ndarray, px_per_mm: float, seed: int,
+    ring: float, found: bool,
+) -> list[_Outline]:
+    """Outlines for a region that one stamp does not explain: several stamps in a heap, a stamp
+    touching other red ink, a stamp cut by the page edge."""
+    r_min, r_max = MIN_SEAL_MM / 2 * px_per_mm, MAX_SEAL_MM / 2 * px_per_mm
+    if region.page_cut:
+        # Scribbles and words fail the single-outline ring test badly; cut stamps do not.
+        if ring < 0.45 and found:
+            return []
+        return [_Outline(cx, cy, r, r, 0.0)
+                for cx, cy, r in _ransac_circles(region.pts, r_min, r_max, seed)]
+    more = _window_ellipses(region.pts, r_min, r_max)
+    rect = _rect_from_edges(region.contour, region.usable, px_per_mm)
+    if rect is not None:
+        longer = _extend_rect(wide, rect, px_per_mm)
+        if longer is not rect:
+            # The whole frame, where its far end shows, unless that explains the ink worse.
+            short_score = _evidence(ink, wide, rect, px_per_mm).score
+            long_score = _evidence(ink, wide, longer, px_per_mm).score
+            if long_score and long_score >= 0.9 * short_score:
+                rect = longer
+        more.append(rect)
+    return more
+
+
+def _region_evidence(
+    contour: np.ndarray,
+    ink: np.ndarray,
+    wide: np.ndarray,
+    px_per_mm: float,
+    seed: int,
+    regions: list[Rect],
+    taken: np.ndarray | None = None,
+) -> list[_Evidence]:
+    """Stamp hypotheses for one ink region (its outer contour), each with its evidence.
+
+    Contour points on the page edge or on ``taken`` (next to an accepted seal) are not part of
+    the stamp's outline and are left out of the fits.
+    """
+    _, _, bw, bh = _bounding(contour)
+    if max(bw, bh) < 0.6 * MIN_SEAL_MM * px_per_mm or min(bw, bh) < 0.3 * MIN_SEAL_MM * px_per_mm:
+        return []  # a mark, a tick
+    region = _region(contour, ink.shape[:2], taken)
+    if len(region.pts) < 8 or (max(bw, bh) > 1.1 * MAX_RECT_RATIO * min(bw, bh)
+                               and not region.cut):
+        return []  # a line of red text, a rule
+    r_min, r_max = MIN_SEAL_MM / 2 * px_per_mm, MAX_SEAL_MM / 2 * px_per_mm
+    found: list[_Evidence] = []
+    ring = 0.0
+    for outline in _first_outlines(region, r_min, r_max):
+        ev = _evidence(ink, wide, outline, px_per_mm)
+        ring = max(ring, ev.ring)
+        if ev.score > 0 and not (outline.rect and _in_text_row(ev, regions)):
+            found.append(ev)
+    compact = max(bw, bh) <= 1.25 * min(bw, bh) and max(bw, bh) <= TYPICAL_MM[1] * px_per_mm
+    if found and found[0].score >= 0.75 and (found[0].outline.rect or compact):
+        return found  # one stamp, well explained
+    if max(bw, bh) < MIN_SEAL_MM * px_per_mm:
+        return found
+    for outline in _more_outlines(region, ink, wide, px_per_mm, seed, ring, bool(found)):
+        ev = _evidence(ink, wide, outline, px_per_mm)
+        if ev.score > 0 and not (outline.rect and _in_text_row(ev, regions)):
+            found.append(ev)
+    return found
+
+
+def _ellipse_rho(pts: np.ndarray, e: _Outline) -> np.ndarray:
+    """Each point's distance from the centre in units of the ellipse's radius that way."""
+    dx, dy = pts[:, 0] - e.cx, pts[:, 1] - e.cy
+    c, s = math.cos(e.angle), math.sin(e.angle)
+    u, v = dx * c + dy * s, -dx * s + dy * c
+    return np.sqrt((u / e.a) ** 2 + (v / e.b) ** 2)
+
+
+def _window_ellipses(pts: np.ndarray, r_min: float, r_max: float) -> list[_Outline]:
+    """Ellipses along an outer contour that several stamps share.
+
+    A stretch of the contour mostly belongs to one stamp, so an ellipse is fitted to each of a
+    set of stretches (a fifth and a third of the contour, at 24 starting points), and the
+    ellipses that explain most contour points are kept, greedily, each point explaining one.
+    """
+    n = len(pts)
+    if n < 40:
+        return []
+    fpts = pts.astype(np.float32)
+    candidates: list[tuple[_Outline, np.ndarray]] = []
+    for frac in (0.2, 0.35):
+        length = max(8, int(n * frac))
+        for start in range(0, n, max(1, n // 24)):
+            seg = fpts[(start + np.arange(length)) % n]
+            (cx, cy), (ew, eh), ang = cv2.fitEllipse(seg)
+            a, b = ew / 2, eh / 2
+            if min(a, b) < r_min * 0.6 or max(a, b) > r_max or max(a, b) > MAX_OVAL_RATIO * min(a, b):
+                continue
+            e = _Outline(cx, cy, a, b, math.radians(ang))
+            candidates.append((e, np.abs(_ellipse_rho(fpts, e) - 1.0) < 0.06))
+    out: list[_Outline] = []
+    taken = np.zeros(n, bool)
+    for _ in range(3):
+        best, best_count, best_inl = None, 0, None
+        for e, inl in candidates:
+            count = int((inl & ~taken).sum())
+            if count > best_count:
+                best, best_count, best_inl = e, count, inl
+        if best is None or best_inl is None:
+            break
+        perimeter = math.pi * (3 * (best.a + best.b)
+                               - math.sqrt((3 * best.a + best.b) * (best.a + 3 * best.b)))
+        if best_count < 0.3 * 0.9 * perimeter:
+            break
+        inliers = fpts[best_inl & ~taken]
+        if len(inliers) >= 5:
+            (cx, cy), (ew, eh), ang = cv2.fitEllipse(inliers)
+            refit = _Outline(cx, cy, ew / 2, eh / 2, math.radians(ang))
+            if r_min * 0.6 <= min(refit.a, refit.b) and max(refit.a, refit.b) <= r_max:
+                best = refit
+        out.append(best)
+        taken |= best_inl
+    return out
+
+
+def _extend_rect(wide: np.ndarray, rect: _Outline, px_per_mm: float) -> _Outline:
+    """Follow a rectangle's two long frame lines into the stamp that hides its far end, up to
+    a side line across them; the outline's long side is ``a`` or ``b``, whichever is longer."""
+    long_is_a = rect.a >= rect.b
+    half_long, half_short = (rect.a, rect.b) if long_is_a else (rect.b, rect.a)
+    angle = rect.angle if long_is_a else rect.angle + math.pi / 2
+    c, s = math.cos(angle), math.sin(angle)
+    limit = MAX_RECT_RATIO * 2 * half_short
+    across = np.linspace(-half_short, half_short, 15)
+    ends = [-half_long, half_long]
+    for side, sign in ((0, -1.0), (1, 1.0)):
+        u, last_side, gap = sign * half_long, None, 0.0
+        while abs(u - sign * half_long) < limit:
+            u += sign
+            xs = rect.cx + u * c - across * s
+            ys = rect.cy + u * s + across * c
+            hit, valid = _lookup(wide, xs, ys)
+            if not valid.all():
+                break
+            if hit[[0, 1, -2, -1]].reshape(2, 2).any(axis=1).all():
+                gap = 0.0
+                if hit.mean() >= 0.8:
+                    last_side = u
+            else:
+                gap += 1
+                if gap > 2 * px_per_mm:
+                    break
+        if last_side is not None:
+            ends[side] = last_side
+    if ends == [-half_long, half_long]:
+        return rect
+    mid = (ends[0] + ends[1]) / 2
+    new_half = (ends[1] - ends[0]) / 2
+    cx, cy = rect.cx + mid * c, rect.cy + mid * s
+    if long_is_a:
+        return _Outline(cx, cy, new_half, rect.b, rect.angle, rect=True)
+    return _Outline(cx, cy, rect.a, new_half, rect.angle, rect=True)
+
+
+def _rect_from_edges(
+    contour: np.ndarray, usable: np.ndarray, px_per_mm: float
+) -> _Outline | None:
+    """A rectangular stamp whose frame shows as three or four long straight stretches of an
+    outer contour it shares with another stamp (a 复印件与原件一致 chop across a seal)."""
+    poly = cv2.approxPolyDP(contour, 0.6 * px_per_mm, True).reshape(-1, 2).astype(np.float64)
+    if len(poly) < 3:
+        return None
+    pts = contour.reshape(-1, 2)
+    edges: list[tuple[np.ndarray, np.ndarray, float, float]] = []
+    for i in range(len(poly)):
+        p, q = poly[i], poly[(i + 1) % len(poly)]
+        length = float(np.hypot(*(q - p)))
+        mid = np.rint((p + q) / 2).astype(int)
+        near = np.abs(pts - mid).sum(axis=1).argmin()
+        if length >= 8 * px_per_mm and usable[near]:
+            edges.append((p, q, length, math.atan2(q[1] - p[1], q[0] - p[0]) % (math.pi / 2)))
+    if len(edges) < 3:
+        return None
+    ref = max(edges, key=lambda e: e[2])[3]
+    frame = [e for e in edges
+             if min(abs(e[3] - ref), math.pi / 2 - abs(e[3] - ref)) < math.radians(4)]
+    if len(frame) < 3:
+        return None
+    ends = np.array([pt for p, q, _, _ in frame for pt in (p, q)])
+    c, s = math.cos(ref), math.sin(ref)
+    u = ends[:, 0] * c + ends[:, 1] * s
+    v = -ends[:, 0] * s + ends[:, 1] * c
+    uc, vc = (u.min() + u.max()) / 2, (v.min() + v.max()) / 2
+    return _Outline(uc * c - vc * s, uc * s + vc * c, (u.max() - u.min()) / 2,
+                    (v.max() - v.min()) / 2, ref, rect=True)
+
+
+def _classify(ev: _Evidence) -> SealShape:
+    if ev.outline.rect:
+        return SealShape.SQUARE if ev.ratio <= 1.2 else SealShape.RECTANGLE
+    return SealShape.ROUND if ev.ratio <= 1.12 else SealShape.OVAL
+
+
+def _overlap(a: _Outline, b: _Outline) -> float:
+    """Intersection over union of two outlines' bounding boxes."""
+    ax0, ay0, ax1, ay1 = a.extent()
+    bx0, by0, bx1, by1 = b.extent()
+    iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
+    ih = max(0.0, min(ay1, by1) - max(ay0, by0))
+    union = (ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - iw * ih
+    return iw * ih / union if union > 0 else 0.0
+
+
+def _same_stamp(a: _Outline, b: _Outline) -> bool:
+    """Two hypotheses for one stamp: much the same box, or one centred in the other (a circle
+    inside a square seal). Two stamps overlap with their centres apart."""
+    if _overlap(a, b) >= 0.45:
+        return True
+    reach = 0.35 * min(a.a, a.b, b.a, b.b) * 2
+    return math.hypot(a.cx - b.cx, a.cy - b.cy) < reach
+
+
+def _select(
+    evidence: list[_Evidence],
+    ink: np.ndarray,
+    wide: np.ndarray,
+    px_per_mm: float,
+    blocked: np.ndarray,
+    accepted: tuple[_Evidence, ...] = (),
+) -> list[_Evidence]:
+    """Accept hypotheses best first, after those ``accepted`` before.
+
+    Each accepted seal blocks its area (``blocked``, updated in place), and a hypothesis that
+    touches an accepted seal is judged again on what it shows outside it: a pen circle drawn
+    across a stamp borrows that stamp's text, a second stamp overlapping it has text of its own.
+    """
+    kept: list[_Evidence] = list(accepted)
+    for candidate in sorted(evidence, key=lambda e: -e.score):
+        if candidate.score < MIN_SCORE:
+            break
+        if any(_same_stamp(candidate.outline, k.outline) for k in kept):
+            continue
+        ev = candidate
+        if any(_overlap(ev.outline, k.outline) > 0 for k in kept):
+            ev = _evidence(ink, wide, ev.outline, px_per_mm, blocked)
+            if ev.score < MIN_SCORE:
+                continue
+        kept.append(ev)
+        ev.outline.draw(blocked, 1.04)
+    return kept[len(accepted):]
+
+
+def _holds_fewer_than_two(region: Rect, parts: list[Rect]) -> bool:
+    x, y, w, h = region
+    inside = sum(1 for px, py, pw, ph in parts
+                 if px >= x and py >= y and px + pw <= x + w and py + ph <= y + h)
+    return inside < 2
+
+
+def _in_text_row(ev: _Evidence, regions: list[Rect]) -> bool:
+    """A rectangle hypothesis with two or more like-sized neighbours on its row is a word of a
+    red heading (a bold 国 looks like a square seal on its own)."""
+    x0, y0, x1, y1 = ev.outline.extent()
+    h = y1 - y0
+    cy = (y0 + y1) / 2
+    neighbours = 0
+    for rx, ry, rw, rh in regions:
+        if rx >= x0 - 1 and rx + rw <= x1 + 1 and ry >= y0 - 1 and ry + rh <= y1 + 1:
+            continue  # the region itself
+        same_row = abs(ry + rh / 2 - cy) < 0.3 * h and 0.5 * h < rh < 1.5 * h
+        gap = max(rx - x1, x0 - (rx + rw))
+        if same_row and gap < 0.8 * h:
+            neighbours += 1
+    return neighbours >= 2
+
+
+# Colour pages --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Found:
+    evidence: _Evidence
+    color: str
+    complete: bool
+
+
+def _find_in_mask(ink: np.ndarray, px_per_mm: float, color: str) -> list[_Found]:
+    h, w = ink.shape
+    wide = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+    found: list[_Found] = []
+    blocked = np.zeros_like(ink)  # accepted seals, for judging the next hypotheses
+    claimed = np.zeros_like(ink)  # accepted seals with a margin, whose ink is taken away
+    first: list[Rect] = []
+    # Two passes: stamps whose ring holds together, then what is left, with fragments joined by a
+    # wider closing and the ink of accepted seals taken away (a stamp half under another).
+    for close_mm in (2.0, 5.0):
+        k = max(3, round(close_mm * px_per_mm) | 1)
+        work = cv2.bitwise_and(ink, cv2.bitwise_not(claimed)) if found else ink
+        # An elliptic element keeps round outlines round; a square one is cheaper for the
+        # wide pass, which only has to join fragments.
+        element = cv2.MORPH_ELLIPSE if close_mm < 3 else cv2.MORPH_RECT
+        closed = cv2.morphologyEx(work, cv2.MORPH_CLOSE,
+                                  cv2.getStructuringElement(element, (k, k)))
+        contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        regions = [_bounding(c) for c in contours]
+        edge = cv2.dilate(claimed, np.ones((5, 5), np.uint8)) if found else None
+        evidence: list[_Evidence] = []
+        for i, contour in enumerate(contours):
+            if first and _holds_fewer_than_two(regions[i], first) \
+                    and not _touches(regions[i], found):
+                continue  # neither joined nor cut: the first pass has judged this region
+            evidence += _region_evidence(contour, ink, wide, px_per_mm, i, regions, edge)
+        if not first:
+            first = [r for r in regions if max(r[2], r[3]) >= 1.5 * px_per_mm]
+        before = tuple(f.evidence for f in found)
+        for ev in _select(evidence, ink, wide, px_per_mm, blocked, before):
+            x0, y0, x1, y1 = ev.outline.extent()
+            margin = 0.5 * px_per_mm
+            complete = bool(x0 > -margin and y0 > -margin and x1 < w - 1 + margin
+                            and y1 < h - 1 + margin)
+            found.append(_Found(ev, color, complete))
+            ev.outline.draw(claimed, 1.12)
+    return found
+
+
+def _touches(region: Rect, found: list[_Found]) -> bool:
+    x, y, w, h = region
+    for f in found:
+        x0, y0, x1, y1 = f.evidence.outline.extent()
+        if x < x1 and x0 < x + w and y < y1 and y0 < y + h:
+            return True
+    return False
+
+
+def _refine_box(
+    ink_full: np.ndarray | None, outline: _Outline, scale: float, width: int, height: int
+) -> Box:
+    """The seal's box in input pixels: the ink inside the outline, or the outline itself."""
+    x0, y0, x1, y1 = outline.extent()
+    fx0, fy0 = max(0, math.floor(x0 / scale)), max(0, math.floor(y0 / scale))
+    fx1, fy1 = min(width, math.ceil(x1 / scale) + 1), min(height, math.ceil(y1 / scale) + 1)
+    if ink_full is not None:
+        pad = round(0.08 * max(x1 - x0, y1 - y0) / scale) + 2
+        bx0, by0 = max(0, fx0 - pad), max(0, fy0 - pad)
+        bx1, by1 = min(width, fx1 + pad), min(height, fy1 + pad)
+        roi = ink_full[by0:by1, bx0:bx1]
+        region = np.zeros_like(roi)
+        grown = _Outline((outline.cx / scale) - bx0, (outline.cy / scale) - by0,
+                         outline.a / scale + 2, outline.b / scale + 2, outline.angle, outline.rect)
+        grown.draw(region, 1.06)
+        ys, xs = np.nonzero(cv2.bitwise_and(roi, region))
+        if len(xs) > 20:
+            lo_x, hi_x = np.percentile(xs, (0.2, 99.8))
+            lo_y, hi_y = np.percentile(ys, (0.2, 99.8))
+            return Box(bx0 + int(lo_x), by0 + int(lo_y), int(hi_x - lo_x) + 1, int(hi_y - lo_y) + 1)
+    return Box(fx0, fy0, max(1, fx1 - fx0), max(1, fy1 - fy0))
+
+
+def _colour_seals(bgr: np.ndarray, hsv: np.ndarray, scale: float, dpi: int) -> list[Seal]:
+    """Seals in coloured ink; ``hsv`` is the page at the working resolution, ``scale`` its
+    size relative to ``bgr``."""
+    height, width = bgr.shape[:2]
+    px_per_mm = dpi * scale / 25.4
+    seals: list[Seal] = []
+    for color in _HUES:
+        ink = _ink_mask(hsv, color, px_per_mm)
+        if cv2.countNonZero(ink) < (MIN_SEAL_MM * px_per_mm) ** 2 * 0.05:
+            continue
+        found = _find_in_mask(ink, px_per_mm, color)
+        if not found:
+            continue
+        for f in found:
+            x0, y0, x1, y1 = f.evidence.outline.extent()
+            pad = 0.15 * max(x1 - x0, y1 - y0)
+            rx0 = max(0, math.floor((x0 - pad) / scale))
+            ry0 = max(0, math.floor((y0 - pad) / scale))
+            rx1 = min(width, math.ceil((x1 + pad) / scale))
+            ry1 = min(height, math.ceil((y1 + pad) / scale))
+            roi_ink = _ink_mask(cv2.cvtColor(bgr[ry0:ry1, rx0:rx1], cv2.COLOR_BGR2HSV), color,
+                                px_per_mm / scale)
+            shifted = _Outline(f.evidence.outline.cx - rx0 * scale,
+                               f.evidence.outline.cy - ry0 * scale,
+                               f.evidence.outline.a, f.evidence.outline.b,
+                               f.evidence.outline.angle, f.evidence.outline.rect)
+            box = _refine_box(roi_ink, shifted, scale, rx1 - rx0, ry1 - ry0)
+            seals.append(Seal(
+                box=Box(box.x + rx0, box.y + ry0, box.w, box.h),
+                shape=_classify(f.evidence),
+                color=color,
+                complete=f.complete,
+                score=round(float(f.evidence.score), 3),
+            ))
+    return seals
+
+
+# Gray pages ----------------------------------------------------------------------------------
+
+
+def _is_achromatic(hsv: np.ndarray) -> bool:
+    """True for a page without coloured ink (a photocopy, a gray scan), from its HSV image."""
+    coloured = cv2.inRange(hsv, (0, 60, 60), (180, 255, 255))
+    return cv2.countNonZero(coloured) < 0.0005 * coloured.size
+
+
+@dataclass(frozen=True)
+class _Ring:
+    """A circle on a gray page and its ring profile (shares of angles with ink at a radius)."""
+
+    cx: float
+    cy: float
+    r: float
+    peak: float  # on the ring line
+    width_mm: float
+    star: float
+    outside: float  # just outside the ring
+    inside: float  # in the band where the ring text runs
+    visible: float
+    score: float
+
+
+_RING_ANGLES = np.linspace(0.0, 2 * np.pi, 240, endpoint=False)
+
+
+def _radial_hits(
+    ink: np.ndarray, cx: float, cy: float, radii: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    x = cx + radii[:, None] * np.cos(_RING_ANGLES)[None, :]
+    y = cy + radii[:, None] * np.sin(_RING_ANGLES)[None, :]
+    return _lookup(ink, x, y)
+
+
+def _ring_at(
+    ink: np.ndarray, wide: np.ndarray, cx: float, cy: float, r: float, px_per_mm: float
+) -> _Ring | None:
+    """Refine a Hough circle on the ink and measure its ring profile."""
+    step = 0.5
+    for _ in range(2):
+        # Per angle, the ink radius nearest the guess; a circle through those points.
+        radii = np.arange(0.85 * r, 1.15 * r, step)
+        hit, valid = _radial_hits(ink, cx, cy, radii)
+        cols = valid.all(axis=0)
+        if cols.mean() < 0.7:
+            return None  # cut by the page edge: on a gray page the test needs the whole ring
+        near = np.where(hit, np.abs(radii - r)[:, None], np.inf)
+        ok = np.isfinite(near.min(axis=0)) & cols
+        if ok.sum() < 60:
+            return None
+        rr = radii[near.argmin(axis=0)[ok]]
+        angles = _RING_ANGLES[ok]
+        fit = _fit_circle(np.stack([cx + rr * np.cos(angles), cy + rr * np.sin(angles)], 1))
+        if fit is None or not 0.85 * r <= fit[2] <= 1.15 * r:
+            return None
+        cx, cy, r = fit
+    radii = np.arange(0.5 * r, 1.32 * r, step)
+    hit, valid = _radial_hits(ink, cx, cy, radii)
+    cols = valid.all(axis=0)
+    visible = float(cols.mean())
+    if visible < 0.7:
+        return None
+    coverage = hit[:, cols].mean(axis=1)
+    rel = radii / r
+    ring_zone = (rel >= 0.93) & (rel <= 1.07)
+    peak_i = int(np.argmax(np.where(ring_zone, coverage, -1.0)))
+    r = float(radii[peak_i])
+    # The line itself is judged on ink grown by a pixel, which forgives a ring that is not
+    # quite round; its surroundings on the ink as it is.
+    line_hit, _ = _radial_hits(wide, cx, cy, np.array([r]))
+    peak = float(line_hit[0, cols].mean())
+    rel = radii / r
+    outside = float(coverage[(rel >= 1.1) & (rel <= 1.3)].mean())
+    inside = float(coverage[(rel >= 0.55) & (rel <= 0.85)].mean())
+    # Ring width: radii around the peak inked on at least half the angles. A stamp's ring is
+    # 1-1.5 mm wide, a pen line drawn round a paragraph half that.
+    strong = coverage >= 0.5 * coverage[peak_i]
+    lo = hi = peak_i
+    while lo > 0 and strong[lo - 1]:
+        lo -= 1
+    while hi < len(strong) - 1 and strong[hi + 1]:
+        hi += 1
+    width_mm = (hi - lo + 1) * step / px_per_mm
+    # The star: solid ink at the centre (page text there is a fifth as dense).
+    cy_i, cx_i, k = round(cy), round(cx), max(1, round(0.2 * r))
+    core = ink[max(0, cy_i - k):cy_i + k + 1, max(0, cx_i - k):cx_i + k + 1]
+    star = float(core.mean() / 255) if core.size else 0.0
+    size_mm = 2 * r / px_per_mm
+    if (
+        peak < GRAY_MIN_PEAK or peak - outside < 0.45 or inside - outside < 0.12
+        or inside > 0.65 or not 0.7 <= width_mm <= 3.0
+        or not MIN_SEAL_MM <= size_mm <= MAX_SEAL_MM
+    ):
+        score = 0.0
+    else:
+        # A stamp adds its own ring text on top of the page's text; a pen circle round a
+        # paragraph does not. Its ring is wider than a pen line, and most stamps have a star.
+        score = (
+            0.25 * _ramp(peak, GRAY_MIN_PEAK, 0.97)
+            + 0.15 * _ramp(peak - outside, 0.45, 0.8)
+            + 0.20 * _ramp(inside - outside, 0.12, 0.25)
+            + 0.10 * _ramp(width_mm, 0.9, 1.5)
+            + 0.15 * _ramp(star, 0.3, 0.6)
+            + 0.15 * _size_score(size_mm)
+        )
+    return _Ring(cx, cy, r, peak, width_mm, star, outside, inside, visible, score)
+
+
+def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
+    """Seals on a page without colour: Hough circles kept only when their ring profile shows a
+    dense line at the radius, text inside it and less ink just outside than on it. Seals cut by
+    the page edge are not looked for: half a ring in a page of gray text proves too little."""
+    height, width = gray.shape[:2]
+    small, scale = _downscale(gray, GRAY_PX_PER_MM * 25.4 / dpi)
+    px_per_mm = dpi * scale / 25.4
+    # Ink is what is clearly darker than the paper around it: photocopies and scans light the
+    # page unevenly, so the paper level is the local maximum over a window wider than a
+    # character (and than a seal's star), smoothed.
+    k = round(13 * px_per_mm) | 1
+    paper = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))), (k, k))
+    ink = np.where(np.asarray(cv2.subtract(paper, small)) > 45, 255, 0).astype(np.uint8)
+    wide = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+    # Hough on a further halved, smoothed image: the ring is the strongest circular edge there.
+    half = cv2.GaussianBlur(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2),
+                                       interpolation=cv2.INTER_AREA), (5, 5), 1.2)
+    hp = px_per_mm * half.shape[1] / small.shape[1]
+    f = small.shape[1] / half.shape[1]
+    rings: list[_Ring] = []
+    # One Hough search per size band, so a ring of the common size is not crowded out by the
+    # larger circles that text around it suggests.
+    for lo_mm, hi_mm in ((15, 25), (25, 35), (35, 47), (47, 60)):
+        circles = cv2.HoughCircles(
+            half, cv2.HOUGH_GRADIENT, dp=1, minDist=3 * hp, param1=80, param2=20,
+            minRadius=round(lo_mm / 2 * hp), maxRadius=round(hi_mm / 2 * hp),
+        )
+        if circles is None:
+            continue
+        for cx, cy, r in circles[0][:GRAY_CANDIDATES]:
+            ring = _ring_at(ink, wide, float(cx) * f, float(cy) * f, float(r) * f, px_per_mm)
+            if ring is not None and ring.score >= GRAY_MIN_SCORE:
+                rings.append(ring)
+    seals: list[Seal] = []
+    kept: list[_Ring] = []
+    for ring in sorted(rings, key=lambda g: -g.score):
+        if any(math.hypot(ring.cx - k.cx, ring.cy - k.cy) < 0.7 * max(ring.r, k.r) for k in kept):
+            continue
+        kept.append(ring)
+        # The profile's peak is the middle of the ring line; the seal ends at its outer edge.
+        outer = ring.r + 0.5 * ring.width_mm * px_per_mm
+        outline = _Outline(ring.cx, ring.cy, outer, outer, 0.0)
+        x0, y0, x1, y1 = outline.extent()
+        complete = bool(x0 >= 0 and y0 >= 0 and x1 < small.shape[1] and y1 < small.shape[0])
+        seals.append(Seal(box=_refine_box(None, outline, scale, width, height),
+                          shape=SealShape.ROUND, color="gray", complete=complete,
+                          score=round(float(ring.score), 3)))
+    return seals
+
+
+# Entry point ---------------------------------------------------------------------------------
+
+
+def detect_seals(bgr: np.ndarray, dpi: int, *, gray: bool | None = None) -> list[Seal]:
+    """The seals on one page image, best first; boxes in the image's pixels.
+
+    ``bgr``: a BGR page (or a single-channel gray one). ``dpi``: its resolution, which turns
+    millimetres into pixels. ``gray``: search for gray rings too; None decides from the page
+    (a page without coloured ink is searched for gray rings).
+    """
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+    if bgr.ndim == 3 and bgr.shape[2] == 4:
+        bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
+    seals: list[Seal] = []
+    achromatic = True
+    if bgr.ndim == 3:
+        small, scale = _downscale(bgr, WORK_PX_PER_MM * 25.4 / dpi)
+        hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+        seals = _colour_seals(bgr, hsv, scale, dpi)
+        achromatic = _is_achromatic(hsv)
+    search_gray = gray if gray is not None else (not seals and achromatic)
+    if search_gray:
+        plane = bgr if bgr.ndim == 2 else cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        seals += _drop_covered(_gray_seals(plane, dpi), seals)
+    return sorted(seals, key=lambda s: -s.score)
+
+
+def _drop_covered(new: Iterable[Seal], old: list[Seal]) -> list[Seal]:
+    return [s for s in new if all(s.box.iou(o.box) < 0.3 for o in old)]

@@ -1,0 +1,347 @@
+"""The seal detector and the seal reader on pages drawn in code: seals from the sample generator's
+``draw_seal`` stamped over a printed form page, and red things that are not seals."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from intake.model import Box, Seal, SealShape
+from intake.seal_text import match_organisation, read_seal_text
+from intake.seals import detect_seals, seal_color_mask
+from samples.seals import draw_seal, rotate
+from tests.intake.pagedraw import font, form_page
+
+DPI = 150
+MM = DPI / 25.4
+RED = (210, 30, 40)
+BLUE = (30, 60, 190)
+PEN_RED = (200, 20, 30)
+
+ORGANISATIONS = (
+    "北京市产品质量监督检验研究院",
+    "北京市产品质量监督检验院",
+    "天津市产品质量监督检测技术研究院",
+    "上海市质量监督检验技术研究院",
+    "中国电器工业协会",
+)
+
+
+def page_rgb(dpi: int = DPI) -> np.ndarray:
+    return np.array(form_page(dpi))
+
+
+def stamp(page: np.ndarray, seal: Image.Image, cx: float, cy: float) -> Box:
+    """Multiply ``seal`` into ``page`` centred at (cx, cy); the box of its ink on the page."""
+    rgba = np.asarray(seal, dtype=np.float32)
+    h, w = rgba.shape[:2]
+    x0, y0 = round(cx - w / 2), round(cy - h / 2)
+    px0, py0 = max(0, x0), max(0, y0)
+    px1, py1 = min(page.shape[1], x0 + w), min(page.shape[0], y0 + h)
+    patch = rgba[py0 - y0:py1 - y0, px0 - x0:px1 - x0]
+    factor = 1.0 - patch[..., 3:4] / 255.0 * (1.0 - patch[..., :3] / 255.0)
+    page[py0:py1, px0:px1] = np.clip(page[py0:py1, px0:px1] * factor + 0.5, 0, 255).astype(
+        np.uint8)
+    ys, xs = np.nonzero(patch[..., 3] > 24)
+    return Box(px0 + int(xs.min()), py0 + int(ys.min()), int(xs.max() - xs.min()) + 1,
+               int(ys.max() - ys.min()) + 1)
+
+
+def seal(name: str = ORGANISATIONS[0], *, mm: float = 42, seed: int = 1, **kw: object) -> Image.Image:
+    return draw_seal(name, diameter_px=round(mm * MM), rng=random.Random(seed), **kw)  # type: ignore[arg-type]
+
+
+def bgr(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def photocopy(rgb: np.ndarray) -> np.ndarray:
+    """A gray copy: seals as gray as text, a little darker overall, returned as BGR."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray = np.clip((gray - 12.0) * 1.08, 0, 255).astype(np.uint8)
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)
+
+
+def only(seals: list[Seal]) -> Seal:
+    assert len(seals) == 1, seals
+    return seals[0]
+
+
+# Found ----------------------------------------------------------------------------------------
+
+
+def test_red_round_seal_is_found_where_it_is() -> None:
+    page = page_rgb()
+    truth = stamp(page, rotate(seal(bottom_text="检验专用章"), 20), 140 * MM, 200 * MM)
+    found = only(detect_seals(bgr(page), DPI))
+    assert found.box.iou(truth) >= 0.8
+    assert (found.shape, found.color, found.complete) == (SealShape.ROUND, "red", True)
+    assert 0.5 <= found.score <= 1.0
+
+
+@pytest.mark.parametrize(("shape", "mm", "expected"), [
+    ("oval", 40, SealShape.OVAL),
+    ("square", 24, SealShape.SQUARE),
+    ("rectangle", 45, SealShape.RECTANGLE),
+])
+def test_other_shapes_are_found_and_named(shape: str, mm: float, expected: SealShape) -> None:
+    page = page_rgb()
+    name = "张建国印" if shape == "square" else ORGANISATIONS[3]
+    if shape == "rectangle":
+        name = "复印件与原件一致"
+    truth = stamp(page, seal(name, mm=mm, shape=shape), 120 * MM, 150 * MM)
+    found = only(detect_seals(bgr(page), DPI))
+    assert found.box.iou(truth) >= 0.8
+    assert found.shape is expected
+
+
+def test_blue_seal_is_found_as_blue() -> None:
+    page = page_rgb()
+    truth = stamp(page, seal(color=BLUE), 70 * MM, 220 * MM)
+    found = only(detect_seals(bgr(page), DPI))
+    assert found.color == "blue"
+    assert found.box.iou(truth) >= 0.8
+
+
+def test_faded_pink_seal_is_found() -> None:
+    page = page_rgb()
+    truth = stamp(page, seal(faded=True, seed=3), 120 * MM, 230 * MM)
+    found = only(detect_seals(bgr(page), DPI))
+    assert found.box.iou(truth) >= 0.7
+
+
+def test_boxes_are_in_the_input_images_pixels_at_any_dpi() -> None:
+    dpi = 300
+    page = page_rgb(dpi)
+    px = dpi / 25.4
+    truth = stamp(page, draw_seal(ORGANISATIONS[4], diameter_px=round(42 * px),
+                                  rng=random.Random(5)), 60 * px, 240 * px)
+    found = only(detect_seals(bgr(page), dpi))
+    assert found.box.iou(truth) >= 0.8
+
+
+def test_half_seal_at_the_binding_edge_is_marked_incomplete() -> None:
+    page = page_rgb()
+    whole = seal(ORGANISATIONS[2], seed=7)
+    truth = stamp(page, whole, 0, 150 * MM)  # centred on the left edge: half of it on the page
+    found = only(detect_seals(bgr(page), DPI))
+    assert found.complete is False
+    assert found.box.x == 0
+    assert found.box.iou(truth) >= 0.7
+
+
+def test_two_overlapping_seals_are_both_reported() -> None:
+    page = page_rgb()
+    first = stamp(page, seal(ORGANISATIONS[0], seed=2), 80 * MM, 200 * MM)
+    second = stamp(page, rotate(seal(ORGANISATIONS[4], seed=4), -15), 105 * MM, 210 * MM)
+    found = detect_seals(bgr(page), DPI)
+    assert len(found) == 2
+    for truth in (first, second):
+        assert max(s.box.iou(truth) for s in found) >= 0.7
+
+
+def test_gray_seal_on_a_photocopy_is_found() -> None:
+    page = page_rgb()
+    truth = stamp(page, seal(ORGANISATIONS[3], seed=9), 140 * MM, 215 * MM)
+    found = only(detect_seals(photocopy(page), DPI))
+    assert found.color == "gray"
+    assert found.box.iou(truth) >= 0.7
+
+
+def test_single_channel_gray_page_is_accepted() -> None:
+    page = page_rgb()
+    truth = stamp(page, seal(ORGANISATIONS[1], seed=11), 140 * MM, 215 * MM)
+    gray = cv2.cvtColor(photocopy(page), cv2.COLOR_BGR2GRAY)
+    found = only(detect_seals(gray, DPI))
+    assert found.box.iou(truth) >= 0.7
+
+
+# Not seals ------------------------------------------------------------------------------------
+
+
+def red_headline(page: np.ndarray) -> None:
+    """A red-headed letter: the association's name in big red characters and a red rule."""
+    img = Image.fromarray(page)
+    draw = ImageDraw.Draw(img)
+    draw.text((page.shape[1] / 2, 12 * MM), "中国机械工业联合会文件", font=font(round(13 * MM)),
+              fill=RED, anchor="mt")
+    draw.line([(20 * MM, 32 * MM), (190 * MM, 32 * MM)], fill=RED, width=round(0.8 * MM))
+    page[:] = np.asarray(img)
+
+
+def red_handwriting(page: np.ndarray) -> None:
+    """A red-pen signature with loops, and a date, about 45 x 20 mm."""
+    img = Image.fromarray(page)
+    draw = ImageDraw.Draw(img)
+    rng = random.Random(4)
+    for stroke in range(7):
+        x, y = (120 + stroke * 6.5) * MM, (215 + rng.uniform(0, 8)) * MM
+        points = [(x, y)]
+        for _ in range(12):
+            x += rng.uniform(-1.5, 2.5) * MM
+            y += rng.uniform(-3, 3) * MM
+            points.append((x, y))
+        draw.line(points, fill=PEN_RED, width=round(0.5 * MM), joint="curve")
+    for k in range(3):  # loops of the pen, roughly round
+        cx, cy, r = (130 + 12 * k) * MM, 240 * MM, 4 * MM
+        draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=PEN_RED, width=round(0.5 * MM))
+    draw.text((120 * MM, 252 * MM), "2021年3月5日", font=font(round(4 * MM)), fill=PEN_RED)
+    page[:] = np.asarray(img)
+
+
+def drawn_circle(page: np.ndarray) -> None:
+    """A thin red circle drawn by hand round a paragraph, nothing red inside it."""
+    img = Image.fromarray(page)
+    draw = ImageDraw.Draw(img)
+    cx, cy, r = 100 * MM, 120 * MM, 21 * MM
+    points = [(cx + r * (1 + 0.03 * math.sin(3 * t)) * math.cos(t), cy + r * 0.96 * math.sin(t))
+              for t in np.linspace(0, 2.1 * math.pi, 240)]
+    draw.line(points, fill=PEN_RED, width=max(1, round(0.5 * MM)), joint="curve")
+    page[:] = np.asarray(img)
+
+
+def small_marks(page: np.ndarray) -> None:
+    """Red ticks and a small red circle round a number."""
+    img = Image.fromarray(page)
+    draw = ImageDraw.Draw(img)
+    for k in range(5):
+        x, y = (40 + 25 * k) * MM, 250 * MM
+        draw.line([(x, y), (x + 2 * MM, y + 3 * MM), (x + 6 * MM, y - 4 * MM)], fill=PEN_RED,
+                  width=round(0.6 * MM))
+    draw.ellipse([60 * MM, 265 * MM, 68 * MM, 273 * MM], outline=PEN_RED, width=round(0.6 * MM))
+    page[:] = np.asarray(img)
+
+
+@pytest.mark.parametrize("draw", [red_headline, red_handwriting, drawn_circle, small_marks])
+def test_red_things_that_are_not_seals_are_rejected(draw: object) -> None:
+    page = page_rgb()
+    draw(page)  # type: ignore[operator]
+    assert detect_seals(bgr(page), DPI) == []
+
+
+@pytest.mark.parametrize("draw", [red_headline, red_handwriting, drawn_circle])
+def test_a_seal_beside_red_ink_is_found_alone(draw: object) -> None:
+    page = page_rgb()
+    draw(page)  # type: ignore[operator]
+    truth = stamp(page, seal(ORGANISATIONS[2], seed=12), 60 * MM, 200 * MM)
+    found = only(detect_seals(bgr(page), DPI))
+    assert found.box.iou(truth) >= 0.8
+
+
+def test_pen_circle_across_a_seal_is_not_a_second_seal() -> None:
+    page = page_rgb()
+    truth = stamp(page, seal(seed=13), 100 * MM, 140 * MM)
+    drawn_circle(page)  # centred 20 mm above the seal, crossing it
+    found = only(detect_seals(bgr(page), DPI))
+    assert found.box.iou(truth) >= 0.8
+
+
+def test_printed_gray_page_has_no_seals() -> None:
+    page = page_rgb()
+    drawn_circle(page)
+    assert detect_seals(photocopy(page), DPI) == []
+
+
+def test_blank_page_has_no_seals() -> None:
+    assert detect_seals(np.full((1754, 1240, 3), 255, np.uint8), DPI) == []
+
+
+# The ink mask ---------------------------------------------------------------------------------
+
+
+def test_seal_color_mask_keeps_seal_ink_and_drops_black_print() -> None:
+    page = page_rgb()
+    truth = stamp(page, seal(), 100 * MM, 150 * MM)
+    mask = seal_color_mask(bgr(page))
+    assert mask.shape == page.shape[:2]
+    assert mask.dtype == np.uint8
+    inside = mask[truth.y:truth.y2, truth.x:truth.x2]
+    assert (inside > 0).mean() > 0.1
+    outside = mask.copy()
+    outside[truth.y:truth.y2, truth.x:truth.x2] = 0
+    assert not outside.any()  # the form's black text and rules are not seal ink
+    assert not seal_color_mask(cv2.cvtColor(bgr(page), cv2.COLOR_BGR2GRAY)).any()
+
+
+# Reading the seal -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine():  # type: ignore[no-untyped-def]
+    from intake.ocr.rapid import RapidEngine
+
+    return RapidEngine()
+
+
+@pytest.mark.parametrize(("name", "shape", "turn"), [
+    (ORGANISATIONS[0], "round", 0),
+    (ORGANISATIONS[1], "round", 25),
+    (ORGANISATIONS[2], "round", -20),
+    (ORGANISATIONS[3], "oval", 10),
+])
+def test_seal_text_is_read_and_matched_among_similar_names(
+    engine: object, name: str, shape: str, turn: float
+) -> None:
+    page = page_rgb()
+    image = seal(name, seed=21, shape=shape, bottom_text="检验专用章" if shape == "round" else "")
+    stamp(page, rotate(image, turn), 120 * MM, 180 * MM)
+    page_bgr = bgr(page)
+    found = only(detect_seals(page_bgr, DPI))
+    text, score = read_seal_text(page_bgr, found, engine)  # type: ignore[arg-type]
+    assert 0.5 <= score <= 1.0
+    matched, similarity = match_organisation(text, ORGANISATIONS)
+    assert matched == name, text
+    assert similarity >= 0.75
+
+
+def test_seal_without_a_readable_name_reads_empty(engine: object) -> None:
+    page = page_rgb()
+    stamp(page, seal("", seed=22), 120 * MM, 180 * MM)  # a ring and a star, no name
+    page_bgr = bgr(page)
+    found = detect_seals(page_bgr, DPI)
+    target = found[0] if found else Seal(Box(round(99 * MM), round(159 * MM), round(42 * MM),
+                                             round(42 * MM)), SealShape.ROUND, "red", True, 0.6)
+    assert read_seal_text(page_bgr, target, engine) == ("", 0.0)  # type: ignore[arg-type]
+
+
+def test_cut_and_square_seals_are_not_read(engine: object) -> None:
+    page = page_rgb()
+    stamp(page, seal(ORGANISATIONS[2], seed=7), 0, 150 * MM)
+    page_bgr = bgr(page)
+    cut = only(detect_seals(page_bgr, DPI))
+    assert read_seal_text(page_bgr, cut, engine) == ("", 0.0)  # type: ignore[arg-type]
+    square = Seal(cut.box, SealShape.SQUARE, "red", True, 0.9)
+    assert read_seal_text(page_bgr, square, engine) == ("", 0.0)  # type: ignore[arg-type]
+
+
+# Matching names -------------------------------------------------------------------------------
+
+
+def test_exact_name_wins_over_a_similar_one() -> None:
+    assert match_organisation("北京市产品质量监督检验院", ORGANISATIONS) == (ORGANISATIONS[1], 1.0)
+
+
+def test_small_reading_errors_still_match() -> None:
+    name, score = match_organisation("天津市产品质局监督检A技术研究院", ORGANISATIONS)
+    assert name == ORGANISATIONS[2]
+    assert 0.75 <= score < 1.0
+
+
+def test_traditional_forms_and_spaces_are_folded() -> None:
+    assert match_organisation("中國電器 工业協會", ORGANISATIONS)[0] == ORGANISATIONS[4]
+
+
+def test_no_close_candidate_gives_none() -> None:
+    assert match_organisation("浙江省经济和信息化厅", ORGANISATIONS)[0] is None
+    assert match_organisation("", ORGANISATIONS) == (None, 0.0)
+    assert match_organisation("中国电器工业协会", []) == (None, 0.0)
+
+
+def test_a_reading_between_two_names_is_not_credited_to_either() -> None:
+    # Half way between 北京市产品质量监督检验研究院 and 北京市产品质量监督检验院.
+    assert match_organisation("北京市产品质量监督检验研院", ORGANISATIONS[:2])[0] is None
