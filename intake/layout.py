@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from intake.model import Box, Cell, Line, Word
+from intake.normalize import join_words
 
 Gray = npt.NDArray[np.uint8]
 
@@ -162,20 +163,9 @@ def _read_in_order(words: list[Word]) -> tuple[str, float]:
             rows[-1].append(word)
         else:
             rows.append([word])
-    text = "\n".join(_join_words(sorted(r, key=lambda w: w.box.x)) for r in rows)
+    text = "\n".join(join_words([w.text for w in sorted(r, key=lambda w: w.box.x)]) for r in rows)
     return text, min(w.conf for w in words)
 
 
 def _middle(row: list[Word]) -> float:
     return sum(w.box.center[1] for w in row) / len(row)
-
-
-def _join_words(words: list[Word]) -> str:
-    """Join words, keeping a space only between two Latin or digit runs."""
-    out = ""
-    for word in words:
-        if out and out[-1].isascii() and out[-1].isalnum() and word.text[:1].isascii() \
-                and word.text[:1].isalnum():
-            out += " "
-        out += word.text
-    return out

@@ -41,6 +41,17 @@ def clean_ocr_text(text: str) -> str:
     return re.sub(r"[ \t]+", " ", text).strip()
 
 
+def join_words(words: list[str]) -> str:
+    """Words into line text: a space only between two ASCII words ("CNAS L1234"), none next
+    to Chinese characters or full-width signs, which OCR spaces out and print does not."""
+    out = ""
+    for word in words:
+        if out and out[-1].isascii() and word[:1].isascii():
+            out += " "
+        out += word
+    return clean_ocr_text(out)
+
+
 def _fold(text: str) -> str:
     """Full width to half width (NFKC), traditional to simplified, one bracket style."""
     text = unicodedata.normalize("NFKC", text.translate(_BRACKETS))

@@ -19,7 +19,7 @@ import numpy as np
 
 from intake.errors import ToolError, ToolMissingError, ToolTimeoutError
 from intake.model import Box, Line, Word
-from intake.normalize import clean_ocr_text
+from intake.normalize import join_words
 
 TESSERACT = "tesseract"
 INSTALL_HINT = "install it with: apt-get install tesseract-ocr tesseract-ocr-chi-sim"
@@ -152,17 +152,6 @@ def _segments(text: str) -> list[str]:
     return parts
 
 
-def _join(words: list[str]) -> str:
-    """Words into line text: a space only between two ASCII words ("CNAS L1234"), none next
-    to Chinese characters or full-width signs, which OCR spaces out and print does not."""
-    out = ""
-    for word in words:
-        if out and out[-1].isascii() and word[:1].isascii():
-            out += " "
-        out += word
-    return clean_ocr_text(out)
-
-
 def _split(word: _TsvWord, right: int | None) -> list[Word]:
     """Character-level Words from one tesseract word, its box shared out by width.
 
@@ -202,7 +191,7 @@ def ocr_lines(image: np.ndarray, *, lang: str = "chi_sim", psm: int = DEFAULT_PA
         grouped.setdefault(w.key, []).append(w)
     lines = []
     for members in grouped.values():
-        text = _join([w.text for w in members])
+        text = join_words([w.text for w in members])
         if not text:
             continue
         words: list[Word] = []
@@ -229,7 +218,7 @@ def ocr_text(image: np.ndarray, *, lang: str = "chi_sim", psm: int = 7, timeout:
                  what=f"reading a {image.shape[1]}x{image.shape[0]} cell ({lang}, psm {psm})")
     if not words:
         return "", 0.0
-    return _join([w.text for w in words]), sum(w.conf for w in words) / len(words)
+    return join_words([w.text for w in words]), sum(w.conf for w in words) / len(words)
 
 
 _OSD_ROTATE = re.compile(r"Rotate:\s*(\d+)")

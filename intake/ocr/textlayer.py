@@ -24,7 +24,7 @@ from pdfminer.psparser import PSException
 from intake import pdf
 from intake.errors import EncryptedFileError, ToolMissingError
 from intake.model import Box, Line, Word
-from intake.normalize import clean_ocr_text
+from intake.normalize import join_words
 
 log = logging.getLogger(__name__)
 
@@ -205,19 +205,8 @@ def _words(row: list[_Glyph]) -> list[Word]:
     return words
 
 
-def _join(words: list[str]) -> str:
-    """Words into line text: a space only between two ASCII words ("CNAS L1234"), none next
-    to Chinese characters or full-width signs, which OCR spaces out and print does not."""
-    out = ""
-    for word in words:
-        if out and out[-1].isascii() and word[:1].isascii():
-            out += " "
-        out += word
-    return clean_ocr_text(out)
-
-
 def _line(words: list[Word]) -> Line | None:
-    text = _join([w.text for w in words])
+    text = join_words([w.text for w in words])
     if not text:
         return None
     return Line(text=text, box=Box.union_of([w.box for w in words]), conf=100.0,
