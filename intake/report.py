@@ -6,6 +6,7 @@ import base64
 import html
 from collections import Counter
 from collections.abc import Mapping
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,11 @@ def evidence_crop(image: np.ndarray, box: Box | None, dpi: int) -> bytes:
         region = Box(0, 0, width, height)
         crop = image.copy()
     else:
-        margin = round(dpi * 12 / 25.4)
-        region = box.pad(margin, width, height)
+        # Enough of the row to the left to show the field's label beside its value.
+        mm = dpi / 25.4
+        x0, y0 = max(0, box.x - round(75 * mm)), max(0, box.y - round(10 * mm))
+        x1, y1 = min(width, box.x2 + round(10 * mm)), min(height, box.y2 + round(10 * mm))
+        region = Box(x0, y0, x1 - x0, y1 - y0)
         crop = image[region.y:region.y2, region.x:region.x2].copy()
         cv2.rectangle(crop, (box.x - region.x, box.y - region.y),
                       (box.x2 - region.x, box.y2 - region.y), (0, 0, 255), max(2, dpi // 100))
@@ -108,16 +112,36 @@ table.kv{border-collapse:collapse;font-size:13px;margin-top:6px}
 table.kv td{border:1px solid #d0d7de;padding:3px 8px;vertical-align:top}
 table.kv td:first-child{background:#f6f8fa;white-space:nowrap}
 .crop img{max-width:560px;border:1px solid #d0d7de}
+mark{background:#ffd8d3;color:#a40e26;font-weight:bold;padding:0 1px}
 details{margin-top:16px}summary{cursor:pointer;font-weight:bold}
 table.pass{border-collapse:collapse;font-size:13px;background:#fff;width:100%}
 table.pass td,table.pass th{border:1px solid #d0d7de;padding:3px 8px;text-align:left}
 """
 
 
-def _kv(rows: list[tuple[str, str | None]]) -> str:
-    cells = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
-                    for k, v in rows if v)
-    return f'<table class="kv">{cells}</table>'
+def _marked(text: str, other: str) -> str:
+    """``text`` escaped, with the characters that differ from ``other`` marked."""
+    out = []
+    for op, i1, i2, _, _ in SequenceMatcher(None, text, other, autojunk=False).get_opcodes():
+        part = html.escape(text[i1:i2])
+        if part:
+            out.append(part if op == "equal" else f"<mark>{part}</mark>")
+    return "".join(out)
+
+
+def _kv(rows: list[tuple[str, str | None]], diff: tuple[str, str] | None = None) -> str:
+    """A key/value table; with ``diff`` (online, paper) those two rows mark their differences."""
+    cells = []
+    for key, value in rows:
+        if not value:
+            continue
+        shown = html.escape(value)
+        if diff and key == "网上填报":
+            shown = _marked(diff[0], diff[1])
+        elif diff and key == "纸质材料":
+            shown = _marked(diff[1], diff[0])
+        cells.append(f"<tr><td>{html.escape(key)}</td><td>{shown}</td></tr>")
+    return f'<table class="kv">{"".join(cells)}</table>'
 
 
 def _where(location: Location | None) -> str | None:
@@ -150,8 +174,10 @@ def report_html(report: Report, images: Mapping[tuple[str, int], str]) -> str:
     counts = Counter(f.status for f in findings)
     blocks = []
     for f in open_items:
+        diff = (f.expected, f.found) if f.expected and f.found and f.field else None
         details = _kv([("结论", STATUS_ZH[f.status]), ("栏目", f.label), ("网上填报", f.expected),
-                       ("纸质材料", f.found), ("位置", _where(f.location)), ("依据", f.clause)])
+                       ("纸质材料", f.found), ("位置", _where(f.location)), ("依据", f.clause)],
+                      diff)
         blocks.append(
             f'<section class="finding s-{f.status.value}"><div><h2>{html.escape(f.title)}</h2>'
             f'<div class="rule">{html.escape(f.rule)}</div><p>{html.escape(f.message)}</p>'
