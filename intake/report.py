@@ -13,7 +13,21 @@ from typing import Any
 import cv2
 import numpy as np
 
-from intake.model import Box, Finding, Location, Page, Report, Status
+from intake.model import (
+    Box,
+    Document,
+    DocumentKind,
+    Finding,
+    Location,
+    Page,
+    PageKind,
+    Report,
+    Seal,
+    SealShape,
+    Status,
+    TextSource,
+    Verdict,
+)
 
 STATUS_ORDER = {Status.FAIL: 0, Status.UNCERTAIN: 1, Status.PASS: 2}
 STATUS_ZH = {Status.FAIL: "不一致/不符合", Status.UNCERTAIN: "待人工核对", Status.PASS: "通过"}
@@ -45,6 +59,42 @@ def page_json(p: Page) -> dict[str, Any]:
                    "complete": s.complete, "score": round(s.score, 3), "text": s.text,
                    "text_score": round(s.text_score, 3)} for s in p.seals],
     }
+
+
+def _location_of(data: dict[str, Any] | None) -> Location | None:
+    if data is None:
+        return None
+    box = data.get("box")
+    return Location(data["document"], int(data["page"]), Box(*box) if box else None)
+
+
+def report_from_json(data: dict[str, Any]) -> Report:
+    """The report a stored ``report_json`` was made from, for re-rendering without re-reading
+    any page. Page lines and cells are not kept in the JSON and come back empty."""
+    if str(data.get("version")) != "1":
+        raise ValueError(f"report version {data.get('version')!r} is not version 1")
+    findings = tuple(
+        Finding(rule=f["rule"], title=f["title"], status=Status(f["status"]), clause=f["clause"],
+                message=f["message"], field=f["field"], label=f["label"], expected=f["expected"],
+                found=f["found"], location=_location_of(f["location"]), evidence=f["evidence"])
+        for f in data["findings"]
+    )
+    documents = tuple(Document(d["name"], d["sha256"], d["size"], DocumentKind(d["kind"]),
+                               d["pages"]) for d in data["documents"])
+    pages = tuple(
+        Page(document=p["document"], number=p["page"], width=p["width"], height=p["height"],
+             dpi=p["dpi"], rotation=p["rotation"], skew=p["skew"],
+             text_source=TextSource(p["text_source"]), kind=PageKind(p["kind"]),
+             footer=(p["footer"][0], p["footer"][1]) if p["footer"] else None,
+             seconds=p["seconds"],
+             seals=tuple(Seal(Box(*s["bbox"]), SealShape(s["shape"]), s["color"], s["complete"],
+                              s["score"], s["text"], s["text_score"]) for s in p["seals"]))
+        for p in data["pages"]
+    )
+    return Report(lab_id=data["lab_id"], lab_name=data["lab_name"], campaign=data["campaign"],
+                  verdict=Verdict(data["verdict"]), findings=findings, documents=documents,
+                  pages=pages, record_sha256=data["record_sha256"], created_at=data["created_at"],
+                  seconds=data["seconds"], version=data["version"])
 
 
 def sorted_findings(findings: tuple[Finding, ...]) -> list[Finding]:

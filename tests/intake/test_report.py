@@ -66,3 +66,18 @@ def test_html_is_self_contained_with_a_crop_beside_each_failure(tmp_path):
     assert "8<mark>5</mark> 人" in html
     assert "5<mark>8</mark> 人" in html
     assert "http" not in html.replace("http-equiv", "")
+
+
+def test_a_stored_report_renders_again_byte_for_byte(tmp_path):
+    from intake.report import report_from_json
+
+    page = np.full((1000, 800, 3), 255, np.uint8)
+    cv2.putText(page, "58", (120, 240), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (0, 0, 0), 3)
+    path = tmp_path / "p1.jpg"
+    cv2.imwrite(str(path), page)
+    images = {("volume-1.pdf", 1): str(path)}
+    original = _report([PASS, FAIL])
+    stored = json.loads(json.dumps(report_json(original), ensure_ascii=False))
+    again = report_from_json(stored)
+    assert report_json(again) == report_json(original)
+    assert report_html(again, images) == report_html(original, images)
