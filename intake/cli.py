@@ -132,6 +132,109 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_records_import(args: argparse.Namespace, settings: Settings) -> int:
+    """Import a campaign's online records; a lab's record changes only by a new version."""
+    from intake.records_io import read_records
+    from storage.db import Database  # SQLAlchemy is loaded only for the commands that use it
+
+    records = read_records(args.file, args.campaign)
+    database = Database(args.database or settings.database.url)
+    try:
+        database.migrate()
+        result = database.import_records(args.campaign, records, actor=f"cli:{_user()}",
+                                         source=args.file.name)
+    finally:
+        database.dispose()
+    print(f"campaign {result.campaign}: {result.records} records read; "
+          f"{result.labs_created} labs created, {result.versions_added} record versions added, "
+          f"{result.unchanged} unchanged ({database.url})")
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
+    """Keep a lab's files, review them against its stored record, keep the report."""
+    from api.service import submit
+    from storage import open_store
+    from storage.db import Database
+
+    database = Database(args.database or settings.database.url)
+    try:
+        database.migrate()
+        image_dir = Path(tempfile.gettempdir())  # replaced per review by the service
+        result = submit(args.files, campaign=args.campaign, lab_id=args.lab, db=database,
+                        store=open_store(settings), options=_options(settings, args, image_dir),
+                        verifier=make_verifier(args.verify or settings.ocr.verify_engine),
+                        actor=f"cli:{_user()}", precheck=args.precheck)
+    finally:
+        database.dispose()
+    kept = sum(o.created for o in result.originals)
+    summary = result.data["summary"]
+    print(f"{args.lab}: {result.data['verdict']} ({summary['fail']} fail, "
+          f"{summary['uncertain']} uncertain); report {result.report.id} (version "
+          f"{result.report.version}, record version {result.report.record_version}); "
+          f"{kept} new originals kept, {len(result.originals) - kept} already kept")
+    return 0
+
+
+def cmd_report_html(args: argparse.Namespace, settings: Settings) -> int:
+    """Render a stored report again from what is stored."""
+    from api.service import render_stored_report
+    from storage import open_store
+    from storage.db import Database
+
+    database = Database(args.database or settings.database.url)
+    try:
+        html = render_stored_report(args.report_id, db=database, store=open_store(settings))
+    finally:
+        database.dispose()
+    args.out.write_text(html, encoding="utf-8")
+    print(f"report {args.report_id}: {args.out}")
+    return 0
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in a bare container
+        return "unknown"
+
+
+def _add_storage_commands(sub: Any) -> None:
+    """The commands that keep things: records import, submit, stored reports."""
+    records = sub.add_parser("records", help="the online records of a campaign")
+    records_sub = records.add_subparsers(dest="records_command", required=True)
+    imp = records_sub.add_parser("import", help="import records (JSON, CSV or XLSX); a changed "
+                                 "record becomes a new version, nothing is overwritten")
+    imp.add_argument("file", type=Path, help="records.json, records.csv or records.xlsx")
+    imp.add_argument("--campaign", required=True, help="the campaign's year, e.g. 2021")
+    imp.add_argument("--database", help="SQLAlchemy URL (default: DOSSIER_DATABASE__URL, "
+                     "sqlite:///var/dossier.db)")
+    imp.set_defaults(func=cmd_records_import)
+
+    sm = sub.add_parser("submit", help="keep a lab's files, review them against its stored "
+                        "record, keep the report")
+    sm.add_argument("files", nargs="+", type=Path, help="the dossier's files")
+    sm.add_argument("--campaign", required=True)
+    sm.add_argument("--lab", required=True, help="the lab's id in the campaign, e.g. L2021-003")
+    sm.add_argument("--precheck", action="store_true",
+                    help="a recommending unit's trial run, not the official submission")
+    sm.add_argument("--database", help="SQLAlchemy URL (default: DOSSIER_DATABASE__URL)")
+    sm.add_argument("--workers", type=int)
+    sm.add_argument("--dpi", type=int)
+    sm.add_argument("--verify", choices=["rapidocr", "tesseract", "none"])
+    sm.set_defaults(func=cmd_submit)
+
+    rp = sub.add_parser("report", help="stored reports")
+    rp_sub = rp.add_subparsers(dest="report_command", required=True)
+    html = rp_sub.add_parser("html", help="render a stored report again, from storage alone")
+    html.add_argument("report_id", type=int)
+    html.add_argument("--out", type=Path, required=True)
+    html.add_argument("--database", help="SQLAlchemy URL (default: DOSSIER_DATABASE__URL)")
+    html.set_defaults(func=cmd_report_html)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dossier", description="形式审查: lab dossier review")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -159,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="list the review rules")
     rules.set_defaults(func=cmd_rules)
+    _add_storage_commands(sub)
+
 
     samples = sub.add_parser("samples", help="sample dossiers")
     samples_sub = samples.add_subparsers(dest="samples_command", required=True)

@@ -60,6 +60,52 @@ class ToolTimeoutError(ToolError):
     code = "tool_timeout"
 
 
+class DatabaseError(IntakeError):
+    """The database cannot be reached, is not at this version's schema, or refused a write."""
+
+    code = "database_error"
+
+
+class StorageError(IntakeError):
+    """The object store (local files or S3) failed; ``subject`` names the object or the store."""
+
+    code = "storage_error"
+
+
+class ObjectNotFoundError(StorageError):
+    code = "object_not_found"
+
+
+class StorageAuthError(StorageError):
+    """The store refused us: access denied, unknown access key, wrong secret, bad signature."""
+
+    code = "storage_auth"
+
+
+class StorageUnavailableError(StorageError):
+    """The store cannot be reached or does not answer in time (refused, timed out, 5xx, disk)."""
+
+    code = "storage_unavailable"
+
+
+class StorageIntegrityError(StorageError):
+    """Stored bytes do not match their hash, or an original's key holds other bytes."""
+
+    code = "storage_integrity"
+
+
+class StorageUnsupportedError(StorageError):
+    """The configured backend cannot do this (e.g. expiring links need the S3 backend)."""
+
+    code = "storage_unsupported"
+
+
+class ObjectKeyError(StorageError, InputError):
+    """An object key or name that could escape the store or that S3 cannot hold."""
+
+    code = "bad_object_key"
+
+
 # CLI exit codes: 2 is for input the user can fix, 3 for a broken installation or tool.
 EXIT_CODES: dict[type[IntakeError], int] = {
     IntakeError: 1,
@@ -72,6 +118,15 @@ EXIT_CODES: dict[type[IntakeError], int] = {
     ToolError: 3,
     ToolMissingError: 3,
     ToolTimeoutError: 3,
+    # The object store is a service like a tool: fixing its set-up or its data fixes these.
+    StorageError: 3,
+    ObjectNotFoundError: 3,
+    StorageAuthError: 3,
+    StorageUnavailableError: 3,
+    StorageIntegrityError: 3,
+    StorageUnsupportedError: 3,
+    ObjectKeyError: 2,
+    DatabaseError: 3,
 }
 
 

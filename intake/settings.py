@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,7 +31,50 @@ class OcrSettings(BaseModel):
     dpi: int | None = None  # None: a scan's own resolution, 200 for vector pages
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
     verify_engine: str = "rapidocr"  # re-reads fields that do not verify: rapidocr | tesseract
-    min_conf: float = 60.0  # below this a reading that disagrees with the record is uncertain
+
+
+class DatabaseSettings(BaseModel):
+    """Where campaigns, records, dossiers and reports are kept (a SQLAlchemy URL).
+
+    SQLite is the embedded default; production uses ``postgresql://user@host/db`` (psycopg 3).
+    """
+
+    url: str = "sqlite:///var/dossier.db"
+
+
+class StorageSettings(BaseModel):
+    """Where originals and derived files are kept: a local directory, or an S3 bucket.
+
+    ``endpoint`` is ``host:port`` without a scheme (``secure`` chooses https); ``open_store`` in
+    ``storage`` is the one place that turns these into a store.
+    """
+
+    backend: Literal["local", "s3"] = "local"
+    root: Path = Path("var/objects")  # the local backend's directory
+    endpoint: str | None = None
+    access_key: str | None = None
+    secret_key: SecretStr = SecretStr("")
+    bucket: str = "dossiers"
+    secure: bool = False
+    region: str | None = None  # None: asked of the server once per bucket
+    timeout_seconds: float = Field(default=30.0, gt=0)  # connect, and each read from the server
+    presign_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)  # S3 allows at most 7 days
+
+    @model_validator(mode="after")
+    def _s3_needs_a_server(self) -> StorageSettings:
+        if self.backend != "s3":
+            return self
+        missing = [name for name, value in (("ENDPOINT", self.endpoint),
+                                            ("ACCESS_KEY", self.access_key),
+                                            ("SECRET_KEY", self.secret_key.get_secret_value()))
+                   if not value]
+        if missing:
+            raise ValueError("the s3 storage backend needs "
+                             + ", ".join(f"DOSSIER_STORAGE__{m}" for m in missing))
+        if self.endpoint and "://" in self.endpoint:
+            raise ValueError(f"DOSSIER_STORAGE__ENDPOINT is host:port without a scheme, not "
+                             f"{self.endpoint!r}; set DOSSIER_STORAGE__SECURE=true for https")
+        return self
 
 
 class Settings(BaseSettings):
@@ -39,3 +83,5 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     limits: Limits = Limits()
     ocr: OcrSettings = OcrSettings()
+    storage: StorageSettings = StorageSettings()
+    database: DatabaseSettings = DatabaseSettings()
