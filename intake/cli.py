@@ -10,7 +10,8 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ def make_verifier(engine: str) -> Verifier | None:
                     read_seal=read_seal)
 
 
-def _options(settings: Settings, args: argparse.Namespace, image_dir: Path) -> ReviewOptions:
+def _options(settings: Settings, args: argparse.Namespace,
+             image_dir: Path | None = None) -> ReviewOptions:
     return ReviewOptions(
         campaign_dpi=args.dpi or settings.ocr.dpi, lang=settings.ocr.lang, psm=settings.ocr.page_psm,
         workers=args.workers or settings.ocr.workers, timeout=settings.limits.seconds_per_page,
@@ -132,19 +134,28 @@ def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+@contextmanager
+def _database(args: argparse.Namespace, settings: Settings, *, migrate: bool) -> Iterator[Any]:
+    """The database named by --database or the settings, migrated if asked, always closed."""
+    from storage.db import Database  # SQLAlchemy is loaded only for the commands that use it
+
+    database = Database(args.database or settings.database.url)
+    try:
+        if migrate:
+            database.migrate()
+        yield database
+    finally:
+        database.dispose()
+
+
 def cmd_records_import(args: argparse.Namespace, settings: Settings) -> int:
     """Import a campaign's online records; a lab's record changes only by a new version."""
     from intake.records_io import read_records
-    from storage.db import Database  # SQLAlchemy is loaded only for the commands that use it
 
     records = read_records(args.file, args.campaign)
-    database = Database(args.database or settings.database.url)
-    try:
-        database.migrate()
+    with _database(args, settings, migrate=True) as database:
         result = database.import_records(args.campaign, records, actor=f"cli:{_user()}",
                                          source=args.file.name)
-    finally:
-        database.dispose()
     print(f"campaign {result.campaign}: {result.records} records read; "
           f"{result.labs_created} labs created, {result.versions_added} record versions added, "
           f"{result.unchanged} unchanged ({database.url})")
@@ -155,18 +166,12 @@ def cmd_submit(args: argparse.Namespace, settings: Settings) -> int:
     """Keep a lab's files, review them against its stored record, keep the report."""
     from api.service import submit
     from storage import open_store
-    from storage.db import Database
 
-    database = Database(args.database or settings.database.url)
-    try:
-        database.migrate()
-        image_dir = Path(tempfile.gettempdir())  # replaced per review by the service
+    with _database(args, settings, migrate=True) as database:
         result = submit(args.files, campaign=args.campaign, lab_id=args.lab, db=database,
-                        store=open_store(settings), options=_options(settings, args, image_dir),
+                        store=open_store(settings), options=_options(settings, args),
                         verifier=make_verifier(args.verify or settings.ocr.verify_engine),
                         actor=f"cli:{_user()}", precheck=args.precheck)
-    finally:
-        database.dispose()
     kept = sum(o.created for o in result.originals)
     summary = result.data["summary"]
     print(f"{args.lab}: {result.data['verdict']} ({summary['fail']} fail, "
@@ -180,13 +185,9 @@ def cmd_report_html(args: argparse.Namespace, settings: Settings) -> int:
     """Render a stored report again from what is stored."""
     from api.service import render_stored_report
     from storage import open_store
-    from storage.db import Database
 
-    database = Database(args.database or settings.database.url)
-    try:
+    with _database(args, settings, migrate=False) as database:
         html = render_stored_report(args.report_id, db=database, store=open_store(settings))
-    finally:
-        database.dispose()
     args.out.write_text(html, encoding="utf-8")
     print(f"report {args.report_id}: {args.out}")
     return 0
