@@ -31,6 +31,7 @@ from storage.objects import (
     CHUNK,
     DERIVED,
     ObjectInfo,
+    ReadsWhole,
     StoredObject,
     StoreProbe,
     VerifyingReader,
@@ -44,7 +45,6 @@ from storage.objects import (
     original_key,
     original_sha256,
     source_reader,
-    write_file_atomically,
 )
 
 _INCOMING = ".incoming"  # originals are received here, under a temporary name, before their hash is known
@@ -70,7 +70,7 @@ def _modified(stat: os.stat_result) -> datetime:
     return datetime.fromtimestamp(stat.st_mtime, UTC)
 
 
-class LocalStore:
+class LocalStore(ReadsWhole):
     """Objects as files under ``root``; see the module docstring for the write discipline."""
 
     def __init__(self, root: Path) -> None:
@@ -213,14 +213,6 @@ class LocalStore:
 
         raw = VerifyingReader(key, handle.read, handle.close, original_sha256(key), translate)
         return io.BufferedReader(raw, buffer_size=CHUNK)
-
-    def get_bytes(self, key: str) -> bytes:
-        with self.open(key) as stream:
-            return stream.read()
-
-    def download(self, key: str, dest: Path) -> None:
-        with self.open(key) as stream:
-            write_file_atomically(dest, stream.read)
 
     def stat(self, key: str) -> ObjectInfo:
         path = self._path(key)

@@ -305,3 +305,18 @@ def write_file_atomically(dest: Path, read: Callable[[int], bytes]) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+class ReadsWhole:
+    """``get_bytes`` and ``download`` for a store, from its own verifying ``open``."""
+
+    def open(self, key: str) -> BinaryIO:
+        raise NotImplementedError
+
+    def get_bytes(self, key: str) -> bytes:
+        with self.open(key) as stream:
+            return stream.read()
+
+    def download(self, key: str, dest: Path) -> None:
+        with self.open(key) as stream:
+            write_file_atomically(dest, stream.read)

@@ -39,6 +39,7 @@ from intake.errors import (
 from storage.objects import (
     CHUNK,
     ObjectInfo,
+    ReadsWhole,
     StoredObject,
     StoreProbe,
     VerifyingReader,
@@ -50,7 +51,6 @@ from storage.objects import (
     original_key,
     original_sha256,
     source_reader,
-    write_file_atomically,
 )
 
 DEFAULT_PART_SIZE = 16 * 1024 * 1024  # multipart above this; S3 wants 5 MiB to 5 GiB a part
@@ -65,7 +65,7 @@ _AUTH = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Invalid
 _BUSY = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "XMinioServerNotInitialized"}
 
 
-class S3Store:
+class S3Store(ReadsWhole):
     """Objects in one bucket of an S3-compatible server (MinIO, SeaweedFS, Ceph, AWS...)."""
 
     def __init__(self, endpoint: str, access_key: str, secret_key: SecretStr, bucket: str, *,
@@ -239,14 +239,6 @@ class S3Store:
 
         raw = VerifyingReader(key, response.read, release, original_sha256(key), translate)
         return io.BufferedReader(raw, buffer_size=CHUNK)
-
-    def get_bytes(self, key: str) -> bytes:
-        with self.open(key) as stream:
-            return stream.read()
-
-    def download(self, key: str, dest: Path) -> None:
-        with self.open(key) as stream:
-            write_file_atomically(dest, stream.read)
 
     def _head(self, key: str) -> _Head | None:
         """The object's info and recorded hash; None if there is no such object."""
