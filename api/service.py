@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,8 @@ def submit(
     document_ids = [db.add_document(dossier_id, doc, storage_key=kept.key, actor=actor)
                     for doc, kept in zip(documents, originals, strict=True)]
     with tempfile.TemporaryDirectory(prefix="dossier-pages-") as tmp:
-        run = ReviewOptions(**{**options.__dict__, "image_dir": Path(tmp)})
-        report, results = review(files, stored_record.record(), run, verifier)
+        report, results = review(files, stored_record.record(),
+                                 replace(options, image_dir=Path(tmp)), verifier)
         by_name = {doc.name: doc for doc in report.documents}
         images = {}
         for result in results:

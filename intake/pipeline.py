@@ -13,10 +13,9 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -304,7 +303,6 @@ class ReviewOptions:
     max_pages: int = 2000
     max_pixels: int = 120_000_000
     image_dir: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def open_documents(paths: Sequence[Path], options: ReviewOptions) -> list[Document]:
@@ -336,7 +334,8 @@ def review(
     tasks = [
         PageTask(path=str(path), kind=doc.kind.value, document=doc.name, number=n,
                  campaign=record.campaign, dpi=options.campaign_dpi,
-                 lang=options.lang, psm=options.psm, timeout=options.timeout, max_pixels=options.max_pixels,
+                 lang=options.lang, psm=options.psm, timeout=options.timeout,
+                 max_pixels=options.max_pixels,
                  image_dir=str(options.image_dir) if options.image_dir else None)
         for path, doc in zip(paths, documents, strict=True)
         for n in range(1, doc.page_count + 1)
