@@ -5,7 +5,8 @@ Pure OpenCV and numpy. Colour pages: an ink mask per seal colour at a working re
 tested for the evidence a stamp leaves: an unbroken border line at the hypothesised outline, ink
 inside it (ring text, star), a plausible size in millimetres. Gray pages (photocopies, where the
 seal is as gray as the text) get a Hough search for circles, kept only when the ring profile test
-passes; there a missed faint seal is preferred to a false one.
+passes (on the ink, or for a faded seal on fainter ink); there a missed faint seal is preferred
+to a false one.
 
 Boxes are returned in the input image's pixels; a seal cut by the page edge (half seals at the
 binding, 骑缝章) has ``complete=False`` and the box of its visible part.
@@ -29,6 +30,10 @@ GRAY_PX_PER_MM = 3.0  # gray detection resolution: rings must be told from 0.4 m
 GRAY_CANDIDATES = 8  # Hough circles tested per size band on a gray page
 GRAY_MIN_PEAK = 0.8  # share of the ring line that must be inked on a gray page
 GRAY_MIN_SCORE = 0.7  # on gray pages a false circle costs more than a missed faint seal
+GRAY_INK = 45  # how much darker than the paper a pixel must be to count as ink
+# A faded (pink) seal comes out of a photocopy as light gray, 20-45 levels under the paper: a
+# circle that fails on the ink is judged again on this fainter ink, with the same ring test.
+GRAY_FAINT_INK = 20
 
 # Sizes in millimetres: round 公章 38-45, oval 40 x 30, square 20-45; personal seals go to 15.
 MIN_SEAL_MM = 15.0
@@ -44,6 +49,14 @@ _HUES: dict[str, tuple[tuple[int, int], ...]] = {"red": ((0, 10), (155, 180)), "
 _STRONG = (30, 120)  # minimum saturation, value
 _WEAK = (15, 120)
 _NEAR_MM = 2.0
+# Faded ring text keeps little colour once JPEG has averaged its chroma over 2 x 2 pixels and
+# bilinear resampling or the shrink to the working resolution has mixed it with paper. Inside a
+# hypothesised outline (never for finding one) fainter colour near the ink counts as text.
+# Warm paper (hue 8-19, saturation up to 16 on heavy scans) is kept out by narrower hues.
+_SOFT = (10, 120)
+_SOFT_NEAR_MM = 4.0
+_SOFT_HUES: dict[str, tuple[tuple[int, int], ...]] = {"red": ((0, 5), (160, 180)),
+                                                      "blue": ((100, 125),)}
 
 _ANGLES = np.linspace(0.0, 2 * np.pi, 180, endpoint=False)
 _RING_SCALES = np.linspace(0.84, 1.06, 12)
@@ -51,15 +64,18 @@ _THIN_SCALES = np.linspace(0.86, 1.04, 19)
 _BAND_SCALES = np.linspace(0.5, 0.8, 8)  # where the organisation's name runs
 
 
-def _ink_mask(hsv: np.ndarray, color: str, px_per_mm: float) -> np.ndarray:
+def _ink_mask(
+    hsv: np.ndarray, color: str, px_per_mm: float, weak_sv: tuple[int, int] = _WEAK,
+    near_mm: float = _NEAR_MM, hues: tuple[tuple[int, int], ...] | None = None,
+) -> np.ndarray:
     """Ink of one seal colour (uint8 0/255): clearly coloured pixels, and weakly coloured ones
-    within ``_NEAR_MM`` of those."""
+    (``weak_sv``: minimum saturation, value) within ``near_mm`` of those."""
     strong = np.zeros(hsv.shape[:2], np.uint8)
     weak = np.zeros_like(strong)
-    for lo, hi in _HUES[color]:
+    for lo, hi in hues or _HUES[color]:
         strong = np.asarray(cv2.bitwise_or(strong, cv2.inRange(hsv, (lo, *_STRONG), (hi, 255, 255))))
-        weak = np.asarray(cv2.bitwise_or(weak, cv2.inRange(hsv, (lo, *_WEAK), (hi, 255, 255))))
-    k = max(3, round(_NEAR_MM * px_per_mm) | 1)
+        weak = np.asarray(cv2.bitwise_or(weak, cv2.inRange(hsv, (lo, *weak_sv), (hi, 255, 255))))
+    k = max(3, round(near_mm * px_per_mm) | 1)
     near = cv2.dilate(strong, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     return np.asarray(cv2.bitwise_or(strong, cv2.bitwise_and(weak, near)))
 
@@ -201,11 +217,13 @@ _IN_DISK = _GRID_U**2 + _GRID_V**2 <= 0.8**2
 def _evidence(
     ink: np.ndarray,
     wide: np.ndarray,
+    soft: np.ndarray,
     outline: _Outline,
     px_per_mm: float,
     blocked: np.ndarray | None = None,
 ) -> _Evidence:
-    """How far the ink bears out a stamp with this outline (``wide`` = ink dilated by 1 px).
+    """How far the ink bears out a stamp with this outline (``wide`` = ink dilated by 1 px;
+    ``soft`` = ink plus fainter colour near it, for the text inside the border).
 
     Points off the page or under ``blocked`` (seals already accepted) do not count either way.
     """
@@ -219,13 +237,13 @@ def _evidence(
         return _rejected(outline, ring, visible)
     thin_hit, _ = _lookup(wide, *outline.points(_THIN_SCALES))
     thin = float(thin_hit[:, col_valid].mean(axis=1).max())
-    band_hit, band_valid = _lookup(ink, *outline.points(_BAND_SCALES), blocked)
+    band_hit, band_valid = _lookup(soft, *outline.points(_BAND_SCALES), blocked)
     band_cols = band_valid.all(axis=0)
     band = float(np.any(band_hit, axis=0)[band_cols].mean()) if band_cols.sum() >= 20 else 0.0
     ca, sa = math.cos(outline.angle), math.sin(outline.angle)
     inside = np.ones_like(_IN_DISK) if outline.rect else _IN_DISK
     u, v = _GRID_U[inside] * outline.a, _GRID_V[inside] * outline.b
-    in_hit, in_valid = _lookup(ink, outline.cx + u * ca - v * sa, outline.cy + u * sa + v * ca,
+    in_hit, in_valid = _lookup(soft, outline.cx + u * ca - v * sa, outline.cy + u * sa + v * ca,
                                blocked)
     inner = float(in_hit[in_valid].mean()) if in_valid.sum() >= 50 else 0.0
     big, small = max(outline.a, outline.b), min(outline.a, outline.b)
@@ -369,8 +387,8 @@ def _fit_ellipse(pts: np.ndarray) -> _Outline:
 
 
 def _more_outlines(
-    region: _Region, ink: np.ndarray, wide: np.ndarray, px_per_mm: float, seed: int,
-    ring: float, found: bool,
+    region: _Region, ink: np.ndarray, wide: np.ndarray, soft: np.ndarray, px_per_mm: float,
+    seed: int, ring: float, found: bool,
 ) -> list[_Outline]:
     """Outlines for a region that one stamp does not explain: several stamps in a heap, a stamp
     touching other red ink, a stamp cut by the page edge."""
@@ -387,8 +405,8 @@ def _more_outlines(
         longer = _extend_rect(wide, rect, px_per_mm)
         if longer is not rect:
             # The whole frame, where its far end shows, unless that explains the ink worse.
-            short_score = _evidence(ink, wide, rect, px_per_mm).score
-            long_score = _evidence(ink, wide, longer, px_per_mm).score
+            short_score = _evidence(ink, wide, soft, rect, px_per_mm).score
+            long_score = _evidence(ink, wide, soft, longer, px_per_mm).score
             if long_score and long_score >= 0.9 * short_score:
                 rect = longer
         more.append(rect)
@@ -399,6 +417,7 @@ def _region_evidence(
     contour: np.ndarray,
     ink: np.ndarray,
     wide: np.ndarray,
+    soft: np.ndarray,
     px_per_mm: float,
     seed: int,
     regions: list[Rect],
@@ -420,7 +439,7 @@ def _region_evidence(
     found: list[_Evidence] = []
     ring = 0.0
     for outline in _first_outlines(region, r_min, r_max):
-        ev = _evidence(ink, wide, outline, px_per_mm)
+        ev = _evidence(ink, wide, soft, outline, px_per_mm)
         ring = max(ring, ev.ring)
         if ev.score > 0 and not (outline.rect and _in_text_row(ev, regions)):
             found.append(ev)
@@ -429,8 +448,8 @@ def _region_evidence(
         return found  # one stamp, well explained
     if max(bw, bh) < MIN_SEAL_MM * px_per_mm:
         return found
-    for outline in _more_outlines(region, ink, wide, px_per_mm, seed, ring, bool(found)):
-        ev = _evidence(ink, wide, outline, px_per_mm)
+    for outline in _more_outlines(region, ink, wide, soft, px_per_mm, seed, ring, bool(found)):
+        ev = _evidence(ink, wide, soft, outline, px_per_mm)
         if ev.score > 0 and not (outline.rect and _in_text_row(ev, regions)):
             found.append(ev)
     return found
@@ -592,6 +611,7 @@ def _select(
     evidence: list[_Evidence],
     ink: np.ndarray,
     wide: np.ndarray,
+    soft: np.ndarray,
     px_per_mm: float,
     blocked: np.ndarray,
     accepted: tuple[_Evidence, ...] = (),
@@ -610,7 +630,7 @@ def _select(
             continue
         ev = candidate
         if any(_overlap(ev.outline, k.outline) > 0 for k in kept):
-            ev = _evidence(ink, wide, ev.outline, px_per_mm, blocked)
+            ev = _evidence(ink, wide, soft, ev.outline, px_per_mm, blocked)
             if ev.score < MIN_SCORE:
                 continue
         kept.append(ev)
@@ -652,7 +672,9 @@ class _Found:
     complete: bool
 
 
-def _find_in_mask(ink: np.ndarray, px_per_mm: float, color: str) -> list[_Found]:
+def _find_in_mask(
+    ink: np.ndarray, soft: np.ndarray, px_per_mm: float, color: str
+) -> list[_Found]:
     h, w = ink.shape
     wide = cv2.dilate(ink, np.ones((3, 3), np.uint8))
     found: list[_Found] = []
@@ -677,11 +699,11 @@ def _find_in_mask(ink: np.ndarray, px_per_mm: float, color: str) -> list[_Found]
             if first and _holds_fewer_than_two(regions[i], first) \
                     and not _touches(regions[i], found):
                 continue  # neither joined nor cut: the first pass has judged this region
-            evidence += _region_evidence(contour, ink, wide, px_per_mm, i, regions, edge)
+            evidence += _region_evidence(contour, ink, wide, soft, px_per_mm, i, regions, edge)
         if not first:
             first = [r for r in regions if max(r[2], r[3]) >= 1.5 * px_per_mm]
         before = tuple(f.evidence for f in found)
-        for ev in _select(evidence, ink, wide, px_per_mm, blocked, before):
+        for ev in _select(evidence, ink, wide, soft, px_per_mm, blocked, before):
             x0, y0, x1, y1 = ev.outline.extent()
             margin = 0.5 * px_per_mm
             complete = bool(x0 > -margin and y0 > -margin and x1 < w - 1 + margin
@@ -734,7 +756,9 @@ def _colour_seals(bgr: np.ndarray, hsv: np.ndarray, scale: float, dpi: int) -> l
         ink = _ink_mask(hsv, color, px_per_mm)
         if cv2.countNonZero(ink) < (MIN_SEAL_MM * px_per_mm) ** 2 * 0.05:
             continue
-        found = _find_in_mask(ink, px_per_mm, color)
+        soft = np.asarray(cv2.bitwise_or(ink, _ink_mask(hsv, color, px_per_mm, _SOFT,
+                                                        _SOFT_NEAR_MM, _SOFT_HUES[color])))
+        found = _find_in_mask(ink, soft, px_per_mm, color)
         if not found:
             continue
         for f in found:
@@ -883,8 +907,11 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     # character (and than a seal's star), smoothed.
     k = round(13 * px_per_mm) | 1
     paper = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))), (k, k))
-    ink = np.where(np.asarray(cv2.subtract(paper, small)) > 45, 255, 0).astype(np.uint8)
+    darker = np.asarray(cv2.subtract(paper, small))
+    ink = np.where(darker > GRAY_INK, 255, 0).astype(np.uint8)
     wide = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+    faint = np.where(darker > GRAY_FAINT_INK, 255, 0).astype(np.uint8)
+    faint_wide = cv2.dilate(faint, np.ones((3, 3), np.uint8))
     # Hough on a further halved, smoothed image: the ring is the strongest circular edge there.
     half = cv2.GaussianBlur(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2),
                                        interpolation=cv2.INTER_AREA), (5, 5), 1.2)
@@ -901,7 +928,10 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
         if circles is None:
             continue
         for cx, cy, r in circles[0][:GRAY_CANDIDATES]:
-            ring = _ring_at(ink, wide, float(cx) * f, float(cy) * f, float(r) * f, px_per_mm)
+            x, y, rr = float(cx) * f, float(cy) * f, float(r) * f
+            ring = _ring_at(ink, wide, x, y, rr, px_per_mm)
+            if ring is None or ring.score < GRAY_MIN_SCORE:
+                ring = _ring_at(faint, faint_wide, x, y, rr, px_per_mm)
             if ring is not None and ring.score >= GRAY_MIN_SCORE:
                 rings.append(ring)
     seals: list[Seal] = []

@@ -145,6 +145,32 @@ def test_two_overlapping_seals_are_both_reported() -> None:
         assert max(s.box.iou(truth) for s in found) >= 0.7
 
 
+@pytest.mark.parametrize(("degrees", "faded", "quality"), [
+    (0.3, False, 85), (1.2, True, 50), (-2.5, True, 50), (3.0, False, 40),
+])
+def test_seal_blurred_by_a_bilinear_turn_and_jpeg_is_found(
+    degrees: float, faded: bool, quality: int
+) -> None:
+    # A deskew turns the page with bilinear resampling, which blends ink with paper; JPEG then
+    # averages the colour over 2 x 2 pixels. Faded ring text comes out paler than the detector's
+    # ink threshold, and must still count as the stamp's text.
+    page = page_rgb()
+    truth = stamp(page, rotate(seal(ORGANISATIONS[2], seed=2, faded=faded), 20), 120 * MM,
+                  200 * MM)
+    h, w = page.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    turned = cv2.warpAffine(bgr(page), turn, (w, h), flags=cv2.INTER_LINEAR,
+                            borderValue=(255, 255, 255))
+    ok, data = cv2.imencode(".jpg", turned, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    scanned = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    found = only(detect_seals(scanned, DPI))
+    cx, cy = turn @ np.array([truth.x + truth.w / 2, truth.y + truth.h / 2, 1.0])
+    moved = Box(round(cx - truth.w / 2), round(cy - truth.h / 2), truth.w, truth.h)
+    assert found.box.iou(moved) >= 0.8
+    assert found.color == "red"
+
+
 def test_gray_seal_on_a_photocopy_is_found() -> None:
     page = page_rgb()
     truth = stamp(page, seal(ORGANISATIONS[3], seed=9), 140 * MM, 215 * MM)
