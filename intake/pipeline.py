@@ -286,7 +286,12 @@ def _cell_crop(image: np.ndarray, box: Box, dpi: int) -> np.ndarray:
     x0, y0 = box.x + inset, box.y + inset
     x1, y1 = box.x2 - inset, box.y2 - inset
     crop = image[y0:y1, x0:x1]
-    return prepare.remove_red_ink(crop) if prepare.is_color(crop) else crop
+    if prepare.is_color(crop):
+        return prepare.remove_red_ink(crop)
+    if not prepare.is_gray(crop):
+        return crop
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    return prepare.drop_gray_seals(np.asarray(gray, dtype=np.uint8))
 
 
 # The whole path ----------------------------------------------------------------------------

@@ -71,6 +71,16 @@ def is_color(bgr: Image) -> bool:
     return bool(np.count_nonzero(chroma > _COLOR_CHROMA) > _COLOR_SHARE * chroma.size)
 
 
+def is_gray(image: Image) -> bool:
+    """True for a gray scan: one channel, or three equal ones (a colour scan of white paper
+    still carries a tint of a few levels)."""
+    if image.ndim == 2:
+        return True
+    small, _ = _small(image, 800)
+    chroma = small.max(axis=2).astype(np.int16) - small.min(axis=2).astype(np.int16)
+    return bool(chroma.mean() < 1.0)
+
+
 def remove_red_ink(bgr: Image) -> Image:
     """Gray page with red ink (seals, red pen) dropped out and black print kept.
 
@@ -86,6 +96,36 @@ def remove_red_ink(bgr: Image) -> Image:
     r = bgr[:, :, 2].astype(np.int16)
     out = np.ascontiguousarray(bgr[:, :, 2])
     out[(r - np.maximum(g, b) > _RED_MARGIN) & (r > _RED_MIN)] = 255
+    return out
+
+
+# Gray seals: print is black at its core (below this, on paper evened out to white); a gray
+# photocopy of red seal ink lands about 85-180, and paper above the ceiling.
+_PRINT_CORE = 75
+_SEAL_CEILING = 200
+_SEAL_DENSITY = 0.08  # share of a seal-sized window that is loose mid-gray ink
+
+
+def drop_gray_seals(gray: Image) -> Image:
+    """Gray page with the ink of gray seals taken out where it does not touch print.
+
+    On a gray photocopy a seal's ink has no colour to drop it by, but it is lighter than
+    print: print strokes have black cores, seal ink stays mid-gray. Mid-gray ink more than a
+    pixel away from any black core (so not the soft edge of a printed stroke) is loose ink;
+    where loose ink is dense, as in a seal's ring, lettering and star, and never in lines of
+    print, it is whitened. Print under the seal stays: the seal only darkens it. The seal's ink
+    right next to print is left, a faint halo OCR reads through.
+    """
+    if gray.ndim != 2:
+        raise ValueError(f"expected a gray image, got shape {gray.shape}")
+    dark = (gray < _PRINT_CORE).astype(np.uint8)
+    near = cv2.dilate(dark, np.ones((3, 3), np.uint8)) > 0
+    loose = (gray < _SEAL_CEILING) & ~near
+    k = max(15, round(max(gray.shape) / 60)) | 1  # about 5 mm on an A4 page
+    density = cv2.boxFilter(loose.astype(np.float32), -1, (k, k))
+    region = cv2.dilate((density > _SEAL_DENSITY).astype(np.uint8), np.ones((k, k), np.uint8))
+    out = gray.copy()
+    out[(region > 0) & ~near] = 255
     return out
 
 
@@ -458,9 +498,9 @@ def remove_rules(gray: Image) -> Image:
 
 
 def prepare(bgr: Image, *, timeout: float = 20) -> Prepared:
-    """Colour to gray (dropping red seals), white paper, turn upright, straighten, erase
-    ruled lines. The paper is evened out first so that the white margins deskew adds and the
-    white left where rules were match it."""
+    """Colour to gray (dropping red seals), white paper (dropping gray seals' loose ink on a
+    gray page), turn upright, straighten, erase ruled lines. The paper is evened out first so
+    that the white margins deskew adds and the white left where rules were match it."""
     was_color = is_color(bgr)
     if was_color:
         gray = remove_red_ink(bgr)
@@ -468,7 +508,10 @@ def prepare(bgr: Image, *, timeout: float = 20) -> Prepared:
         gray = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
     else:
         gray = bgr
-    turned, rotation = orient(flatten(gray), timeout=timeout)
+    flat = flatten(gray)
+    if is_gray(bgr):  # a colour scan without red ink keeps its ink as it is
+        flat = drop_gray_seals(flat)
+    turned, rotation = orient(flat, timeout=timeout)
     layout, skew = deskew(turned)
     return Prepared(gray=remove_rules(layout), layout=layout, rotation=rotation, skew=skew,
                     was_color=was_color)

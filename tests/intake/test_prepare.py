@@ -92,6 +92,47 @@ def test_remove_red_ink_keeps_black_print_under_the_seal() -> None:
     assert out[red].min() > 200
 
 
+def _gray_sealed_opinion() -> tuple[np.ndarray, np.ndarray, str]:
+    """The sealed opinion as a gray photocopy: the seal's ink comes out mid-gray."""
+    sealed, text = _sealed_opinion()
+    bgr = to_bgr(sealed)
+    return bgr, np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)), text
+
+
+def test_is_gray_tells_a_gray_scan_from_a_tinted_colour_one(form: Image.Image) -> None:
+    assert prepare.is_gray(_gray(form))
+    assert prepare.is_gray(cv2.cvtColor(_gray(form), cv2.COLOR_GRAY2BGR))
+    tinted = to_bgr(form).astype(np.int16) + np.array([-3, 0, 2], np.int16)  # warm paper
+    assert not prepare.is_gray(np.clip(tinted, 0, 255).astype(np.uint8))
+
+
+def test_drop_gray_seals_keeps_print_and_whitens_seal_ink() -> None:
+    bgr, gray, _ = _gray_sealed_opinion()
+    black = gray < 60  # print, also where the seal covers it
+    r = bgr[:, :, 2].astype(int)
+    seal = (r > 150) & (r - bgr[:, :, :2].max(axis=2) > 80)  # seal ink on bare paper
+    assert 60 < np.median(gray[seal]) < 180  # a gray seal: no colour, lighter than print
+    out = prepare.drop_gray_seals(gray)
+    assert out[black].max() < 80
+    assert np.mean(out[seal] > 200) > 0.9
+
+
+def test_drop_gray_seals_leaves_a_page_without_seals_alone(form: Image.Image) -> None:
+    gray = _gray(form)
+    ink = gray < 128
+    assert np.array_equal(prepare.drop_gray_seals(gray)[ink], gray[ink])
+
+
+@needs_tesseract
+def test_text_under_a_gray_seal_is_read_after_the_seal_is_dropped() -> None:
+    _, gray, text = _gray_sealed_opinion()
+    before, _ = tesseract.ocr_text(gray)
+    after, conf = tesseract.ocr_text(prepare.drop_gray_seals(gray))
+    assert before != text
+    assert after == text
+    assert conf > 80
+
+
 def test_remove_red_ink_keeps_blue_pen() -> None:
     bgr = np.full((20, 20, 3), 255, np.uint8)
     bgr[5:15, 5:15] = (180, 40, 30)  # blue ballpoint, BGR
