@@ -89,9 +89,6 @@ def read_page(task: PageTask) -> PageResult:
     layer = textlayer.page_words(Path(task.path), task.number, dpi) if kind == "pdf" else None
     if layer is None:
         prepared = prepare.prepare(bgr, timeout=task.timeout)
-        # The seal detector judges ink by its colour; bilinear resampling blends red ink with
-        # paper into pink it no longer trusts, so it sees the page resampled pixel for pixel.
-        for_seals = prepare.upright(bgr, prepared.rotation, prepared.skew, nearest=True)
         bgr = prepare.upright(bgr, prepared.rotation, prepared.skew)
         grid = layout.find_grid(prepared.layout, dpi)
         lines = tesseract.ocr_lines(prepared.gray, lang=task.lang, psm=task.psm,
@@ -104,8 +101,7 @@ def read_page(task: PageTask) -> PageResult:
             bgr, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
         grid = layout.find_grid(gray, dpi)
         lines, rotation, skew, source = layer, 0, 0.0, TextSource.TEXT_LAYER
-        for_seals = bgr
-    seals = detect_seals(for_seals, dpi)
+    seals = detect_seals(bgr, dpi)
     cells, outside = layout.fill_cells(grid.cells, lines)
     footer = footer_numbers(outside)
     page_kind = classify("\n".join(ln.text for ln in outside), cells, footer)

@@ -171,14 +171,13 @@ def _warp(image: Image, degrees: float, *, fill: int, nearest: bool = False) -> 
     return np.asarray(out, dtype=np.uint8)
 
 
-def rotate_bound(image: Image, degrees: float, *, nearest: bool = False) -> Image:
+def rotate_bound(image: Image, degrees: float) -> Image:
     """Turn ``image`` counter-clockwise by ``degrees``, growing the canvas so no corner is cut.
 
     The new margins are white. This is the turn ``deskew`` applies for the angle it returns, so
     the colour original of a page can be given the same geometry as its gray copy.
-    ``nearest`` keeps every pixel's colour as it was (no blending of ink with paper).
     """
-    return _warp(image, degrees, fill=255, nearest=nearest) if degrees else image
+    return _warp(image, degrees, fill=255) if degrees else image
 
 
 def _runs(ink: Image, length: int, *, slack: int) -> Image:
@@ -311,10 +310,10 @@ def turn(image: Image, rotation: int) -> Image:
     return np.asarray(cv2.rotate(image, _ROTATE[rotation]), dtype=np.uint8)
 
 
-def upright(image: Image, rotation: int, skew: float, *, nearest: bool = False) -> Image:
+def upright(image: Image, rotation: int, skew: float) -> Image:
     """Give another image of a page (e.g. its colour original) the geometry ``prepare`` gave
     its gray copy: first the quarter turns of ``orient``, then the ``deskew`` turn."""
-    return rotate_bound(turn(image, rotation), skew, nearest=nearest)
+    return rotate_bound(turn(image, rotation), skew)
 
 
 def _text_only(ink: Image) -> Image:
