@@ -1,25 +1,65 @@
 """The application service: a dossier received, kept, reviewed and its report kept.
 
-This is where the pipeline meets the object store and the database; the web routes and the
-CLI call it, and nothing below it knows about either.
+This is where the pipeline meets the object store and the database; the web routes, the
+worker and the CLI call it, and nothing below it knows about either.
+
+A review is two steps so that it can run in the background: ``receive`` checks and keeps the
+files and queues a job; ``run_job`` reviews what was kept and keeps the report. ``submit``
+does both at once (the CLI).
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from intake.dossier import PageResult
+from intake.errors import InputError, NotFoundError
 from intake.model import Document
 from intake.pipeline import ReviewOptions, Verifier, open_documents, review
 from intake.report import report_from_json, report_html, report_json
-from storage.db import Database
+from storage.db import Database, JobState
 from storage.db.repository import StoredReport
 from storage.objects import ObjectStore, StoredObject, derived_key
 
+log = logging.getLogger(__name__)
+
 PAGE_IMAGE = "pages/{number}.jpg"
+REVIEW_JOB = "review"
+
+# Stages a review job passes through, as stored on the job and shown to the user.
+STAGES = {
+    "queued": "排队等待",
+    "fetch": "取回原件",
+    "read": "识别页面",
+    "verify": "复核识别",
+    "checks": "规则检查",
+    "save": "保存报告",
+    "done": "完成",
+    "failed": "失败",
+}
+# Share of a job's progress bar each stage ends at; reading pages fills most of it.
+_STAGE_END = {"fetch": 0.03, "read": 0.85, "verify": 0.93, "checks": 0.97, "save": 1.0}
+
+
+@dataclass(frozen=True)
+class Received:
+    dossier_id: int
+    job_id: int
+    originals: tuple[StoredObject, ...]
+    documents: tuple[Document, ...]
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    report: StoredReport
+    data: dict[str, Any]  # the report JSON
+    html: str  # the HTML report as rendered when the review ran
 
 
 @dataclass(frozen=True)
@@ -29,8 +69,129 @@ class Submission:
     dossier_id: int
     report: StoredReport
     originals: tuple[StoredObject, ...]
-    data: dict[str, Any]  # the report JSON
-    html: str  # the HTML report as rendered when the review ran
+    data: dict[str, Any]
+    html: str
+
+
+def receive(
+    files: Sequence[Path],
+    *,
+    campaign: str,
+    lab_id: str,
+    db: Database,
+    store: ObjectStore,
+    options: ReviewOptions,
+    actor: str,
+    precheck: bool = False,
+) -> Received:
+    """Check every file, keep the originals, record the dossier and queue its review.
+
+    Every file is checked before anything is stored, so a bad file leaves nothing behind. The
+    originals are content-addressed: sending the same file again stores nothing new. The lab
+    must have a record: a review without the online record to compare with is refused now,
+    not when the job runs.
+    """
+    db.latest_record(campaign, lab_id)
+    documents = open_documents(files, options)
+    originals = tuple(store.put_original(path, name=doc.name)
+                      for path, doc in zip(files, documents, strict=True))
+    dossier_id = db.add_dossier(campaign, lab_id, actor=actor, precheck=precheck)
+    for doc, kept in zip(documents, originals, strict=True):
+        db.add_document(dossier_id, doc, storage_key=kept.key, actor=actor)
+    job_id = db.add_job(REVIEW_JOB, dossier_id=dossier_id, actor=actor)
+    total = sum(doc.page_count for doc in documents)
+    db.update_job(job_id, stage="queued", pages_total=total, actor=actor)
+    return Received(dossier_id, job_id, originals, tuple(documents))
+
+
+class JobProgress:
+    """Writes a job's stage and page count to the database as the review goes on."""
+
+    def __init__(self, db: Database, job_id: int, total: int) -> None:
+        self.db, self.job_id, self.total, self.done = db, job_id, max(total, 1), 0
+
+    def stage(self, stage: str) -> None:
+        start = {"read": _STAGE_END["fetch"], "verify": _STAGE_END["read"],
+                 "checks": _STAGE_END["verify"], "save": _STAGE_END["checks"]}.get(stage, 0.0)
+        self.db.update_job(self.job_id, stage=stage, progress=start)
+
+    def page(self, _result: PageResult) -> None:
+        self.done += 1
+        share = _STAGE_END["fetch"] + (_STAGE_END["read"] - _STAGE_END["fetch"]) * min(
+            1.0, self.done / self.total)
+        self.db.update_job(self.job_id, progress=share, pages_done=self.done)
+
+
+def run_job(
+    job_id: int,
+    *,
+    db: Database,
+    store: ObjectStore,
+    options: ReviewOptions,
+    verifier: Verifier | None,
+    actor: str = "worker",
+) -> Reviewed:
+    """Review a received dossier from its kept originals and keep the report.
+
+    Idempotent: a job whose report was already kept (a worker that died after saving it) is
+    marked done with that report, not reviewed twice.
+    """
+    job = db.job(job_id)
+    if job.dossier_id is None:
+        raise InputError(f"job {job_id} names no dossier", subject=f"job:{job_id}")
+    existing = db.report_of_job(job_id)
+    if existing is not None:
+        stored = db.report(existing)
+        if not job.finished:
+            db.update_job(job_id, state=JobState.DONE, stage="done", actor=actor)
+        return Reviewed(stored, stored.data, render_stored_report(stored.id, db=db, store=store))
+    if job.state == JobState.QUEUED:
+        db.update_job(job_id, state=JobState.RUNNING, actor=actor)
+    dossier = db.dossier(job.dossier_id)
+    stored_record = db.latest_record(dossier.lab.campaign, dossier.lab.lab_id)
+    progress = JobProgress(db, job_id, sum(pages or 0 for *_, pages in dossier.documents))
+    progress.stage("fetch")
+    with tempfile.TemporaryDirectory(prefix="dossier-job-") as tmp:
+        folder, pages = Path(tmp) / "originals", Path(tmp) / "pages"
+        folder.mkdir()
+        pages.mkdir()
+        paths = []
+        for document_id, name, sha256, _pages in dossier.documents:
+            target = folder / name
+            store.download(_original_key(db, document_id, sha256, store), target)
+            paths.append(target)
+        progress.stage("read")
+        report, results = review(paths, stored_record.record(),
+                                 replace(options, image_dir=pages), verifier,
+                                 progress=progress.page, on_stage=progress.stage)
+        progress.stage("save")
+        html = _keep_page_images_and_render(report, results, store)
+    data = report_json(report)
+    stored = db.add_report(dossier.id, record_id=stored_record.id,
+                           document_ids=[d[0] for d in dossier.documents], data=data, actor=actor,
+                           job_id=job_id)
+    db.update_job(job_id, state=JobState.DONE, stage="done", actor=actor)
+    return Reviewed(stored, data, html)
+
+
+def _original_key(db: Database, document_id: int, sha256: str, store: ObjectStore) -> str:
+    key = db.document_key(document_id)
+    if not store.exists(key):
+        raise NotFoundError(f"the original of document {document_id} is missing from the "
+                            "store", subject=key)
+    return key
+
+
+def _keep_page_images_and_render(report: Any, results: Sequence[PageResult],
+                                 store: ObjectStore) -> str:
+    by_name = {doc.name: doc for doc in report.documents}
+    images = {}
+    for result in results:
+        if result.image:
+            store.put_derived(by_name[result.page.document].sha256,
+                              PAGE_IMAGE.format(number=result.page.number), Path(result.image))
+            images[(result.page.document, result.page.number)] = result.image
+    return report_html(report, images)
 
 
 def submit(
@@ -44,35 +205,49 @@ def submit(
     verifier: Verifier | None,
     actor: str,
     precheck: bool = False,
+    on_job: Callable[[int], None] | None = None,
 ) -> Submission:
-    """Keep a lab's files, review them against the lab's latest stored record, keep the report.
+    """Receive a lab's files and review them now, against the lab's latest stored record."""
+    received = receive(files, campaign=campaign, lab_id=lab_id, db=db, store=store,
+                       options=options, actor=actor, precheck=precheck)
+    if on_job:
+        on_job(received.job_id)
+    try:
+        reviewed = run_job(received.job_id, db=db, store=store, options=options,
+                           verifier=verifier, actor=actor)
+    except Exception as exc:
+        fail_job(db, received.job_id, exc, actor=actor)
+        raise
+    return Submission(received.dossier_id, reviewed.report, received.originals, reviewed.data,
+                      reviewed.html)
 
-    Every file is checked before anything is stored, so a bad file leaves nothing behind. The
-    originals are content-addressed: sending the same file again stores nothing new.
-    """
-    stored_record = db.latest_record(campaign, lab_id)
-    documents = open_documents(files, options)
-    originals = tuple(store.put_original(path, name=doc.name)
-                      for path, doc in zip(files, documents, strict=True))
-    dossier_id = db.add_dossier(campaign, lab_id, actor=actor, precheck=precheck)
-    document_ids = [db.add_document(dossier_id, doc, storage_key=kept.key, actor=actor)
-                    for doc, kept in zip(documents, originals, strict=True)]
-    with tempfile.TemporaryDirectory(prefix="dossier-pages-") as tmp:
-        report, results = review(files, stored_record.record(),
-                                 replace(options, image_dir=Path(tmp)), verifier)
-        by_name = {doc.name: doc for doc in report.documents}
-        images = {}
-        for result in results:
-            if result.image:
-                store.put_derived(by_name[result.page.document].sha256,
-                                  PAGE_IMAGE.format(number=result.page.number),
-                                  Path(result.image))
-                images[(result.page.document, result.page.number)] = result.image
-        html = report_html(report, images)
-    data = report_json(report)
-    stored = db.add_report(dossier_id, record_id=stored_record.id, document_ids=document_ids,
-                           data=data, actor=actor)
-    return Submission(dossier_id, stored, originals, data, html)
+
+def fail_job(db: Database, job_id: int, exc: BaseException, *, actor: str = "worker") -> None:
+    """Record why a job failed; the message is ours (never a file's contents)."""
+    from intake.errors import IntakeError
+
+    if isinstance(exc, IntakeError):
+        code, message = exc.code, str(exc)
+    else:
+        code, message = "internal_error", f"unexpected {type(exc).__name__}; see the server log"
+        log.exception("job %s failed", job_id, exc_info=exc)
+    with contextlib.suppress(InputError):  # it finished meanwhile
+        db.update_job(job_id, state=JobState.FAILED, stage="failed", error_code=code,
+                      error=message, actor=actor)
+
+
+def page_image(report_id: int, document: str, number: int, *, db: Database,
+               store: ObjectStore, target: Path) -> Path:
+    """Fetch the kept image of one page of a report into ``target``."""
+    data = db.report(report_id).data
+    docs = {d["name"]: d for d in data.get("documents", [])}
+    if document not in docs:
+        raise NotFoundError(f"the report has no document {document!r}", subject=document)
+    key = derived_key(docs[document]["sha256"], PAGE_IMAGE.format(number=number))
+    if not store.exists(key):
+        raise NotFoundError(f"no image of page {number} of {document} is kept", subject=key)
+    store.download(key, target)
+    return target
 
 
 def render_stored_report(report_id: int, *, db: Database, store: ObjectStore) -> str:

@@ -193,6 +193,39 @@ def cmd_report_html(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the API and the UI; with --demo, the sample batch is loaded and queued first."""
+    import logging
+
+    import uvicorn
+
+    from api.app import create_app, review_options
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.demo:
+        from api.demo import DEMO_PASSWORD, demo_accounts, load_demo
+        from storage import open_store
+        from storage.db import Database
+
+        database = Database(settings.database.url)
+        try:
+            database.migrate()
+            print("loading the sample batch (generated once, then kept) ...", flush=True)
+            jobs = load_demo(database, open_store(settings), review_options(settings),
+                             settings.data_dir / "demo")
+            print(f"{len(jobs)} sample dossiers queued for review" if jobs
+                  else "the sample batch is loaded already", flush=True)
+            accounts = ", ".join(f"{name} ({role.value})" for name, role, *_ in demo_accounts(""))
+            print(f"demo accounts: {accounts}; password {DEMO_PASSWORD}", flush=True)
+        finally:
+            database.dispose()
+    host, port = args.host or settings.api.host, args.port or settings.api.port
+    print(f"serving on http://{host}:{port}/", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                proxy_headers=False, server_header=False)
+    return 0
+
+
 def _user() -> str:
     import getpass
 
@@ -260,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workers", type=int)
     demo.add_argument("--dpi", type=int)
     demo.set_defaults(func=cmd_demo)
+
+    serve = sub.add_parser("serve", help="serve the web UI and API")
+    serve.add_argument("--host", help="default: DOSSIER_API__HOST, 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default: DOSSIER_API__PORT, 8000")
+    serve.add_argument("--demo", action="store_true",
+                       help="load and queue the sample batch first, with demo accounts")
+    serve.set_defaults(func=cmd_serve)
 
     rules = sub.add_parser("rules", help="list the review rules")
     rules.set_defaults(func=cmd_rules)

@@ -24,6 +24,30 @@ class InputError(IntakeError):
     code = "bad_input"
 
 
+class NotFoundError(InputError):
+    """What was asked for does not exist, or is not the asker's to see (both look the same)."""
+
+    code = "not_found"
+
+
+class AuthenticationError(InputError):
+    """No valid log-in: a wrong name or password, or a session that ended."""
+
+    code = "not_authenticated"
+
+
+class PermissionDeniedError(InputError):
+    """Logged in, but this role may not do this."""
+
+    code = "forbidden"
+
+
+class RateLimitedError(InputError):
+    """Too many attempts; wait and try again."""
+
+    code = "rate_limited"
+
+
 class UnsupportedFileError(InputError):
     code = "unsupported_file"
 
@@ -110,6 +134,10 @@ class ObjectKeyError(StorageError, InputError):
 EXIT_CODES: dict[type[IntakeError], int] = {
     IntakeError: 1,
     InputError: 2,
+    NotFoundError: 2,
+    AuthenticationError: 2,
+    PermissionDeniedError: 2,
+    RateLimitedError: 2,
     UnsupportedFileError: 2,
     CorruptFileError: 2,
     EncryptedFileError: 2,

@@ -328,8 +328,13 @@ def review(
     options: ReviewOptions,
     verifier: Verifier | None = None,
     progress: Callable[[PageResult], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> tuple[Report, list[PageResult]]:
-    """Review one lab's dossier: every file given, against the lab's online record."""
+    """Review one lab's dossier: every file given, against the lab's online record.
+
+    ``progress`` hears of each page as it is read; ``on_stage`` of each stage after the pages
+    (``verify``, ``checks``).
+    """
     started = time.perf_counter()
     documents = open_documents(paths, options)
     tasks = [
@@ -347,7 +352,11 @@ def review(
         if progress:
             progress(result)
     results = assign_copies(results)
+    if on_stage:
+        on_stage("verify")
     results = verify(results, record, verifier)
+    if on_stage:
+        on_stage("checks")
     findings = run_checks(results, record)
     report = Report(
         lab_id=record.lab_id, lab_name=record.lab_name, campaign=record.campaign,

@@ -77,6 +77,23 @@ class StorageSettings(BaseModel):
         return self
 
 
+class ApiSettings(BaseModel):
+    """The web service. The embedded defaults serve on loopback with the demo accounts."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    session_hours: float = Field(default=10.0, gt=0)  # a working day; then log in again
+    login_attempts: int = Field(default=5, ge=1)  # failed log-ins per name and address ...
+    login_window_seconds: int = Field(default=300, ge=1)  # ... within this window, then 429
+    max_upload_files: int = Field(default=200, ge=1)
+    secure_cookies: bool = False  # true behind https
+    # An in-process worker takes queued jobs (embedded mode); off where `dossier worker` runs.
+    embedded_worker: bool = True
+    # Accounts created at first start when the database has none, "name:password:role[:unit]"
+    # separated by ";". Empty: none (create them with `dossier users add`).
+    bootstrap_users: SecretStr = SecretStr("")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOSSIER_", env_nested_delimiter="__")
 
@@ -85,3 +102,4 @@ class Settings(BaseSettings):
     ocr: OcrSettings = OcrSettings()
     storage: StorageSettings = StorageSettings()
     database: DatabaseSettings = DatabaseSettings()
+    api: ApiSettings = ApiSettings()

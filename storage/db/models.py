@@ -93,6 +93,12 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Role(StrEnum):
+    SECRETARIAT = "secretariat"  # 秘书处: everything
+    REVIEWER = "reviewer"  # 审查人员: reads every report, confirms or dismisses findings
+    UNIT = "unit"  # 推荐单位: its own labs only; prechecks
+
+
 class Decision(StrEnum):
     CONFIRM = "confirm"  # the reviewer agrees with the finding
     DISMISS = "dismiss"  # the reviewer overrules it
@@ -210,9 +216,13 @@ class JobRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))  # "review"
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossier.id"), index=True)
-    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value)
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value, index=True)
     stage: Mapped[str | None] = mapped_column(String(64))
     progress: Mapped[float] = mapped_column(Float, default=0.0)
+    pages_done: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    pages_total: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_by: Mapped[str] = mapped_column(String(200), default="", server_default=text("''"))
     error_code: Mapped[str | None] = mapped_column(String(64))  # intake.errors code
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _created_at()
@@ -289,3 +299,39 @@ class AuditRow(Base):
     subject: Mapped[str] = mapped_column(String(200))  # e.g. "campaign:2021", "dossier:12"
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
+
+
+class UserRow(Base):
+    """Someone who logs in: secretariat staff, a reviewer, or a recommending unit's account,
+    which sees only the labs whose recommending unit is ``unit``."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(_in("role", Role), name="role"),
+        CheckConstraint("role != 'unit' OR unit IS NOT NULL", name="unit_named"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str | None] = mapped_column(String(200))  # the recommending unit's name
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = _created_at()
+
+
+class SessionRow(Base):
+    """A logged-in session: only the token's SHA-256 is kept, never the token."""
+
+    __tablename__ = "app_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = _created_at()
+    expires_at: Mapped[datetime]
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[UserRow] = relationship()

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from intake.errors import DatabaseError, InputError, RecordError
+from intake.errors import DatabaseError, InputError, NotFoundError, RecordError
 from intake.model import Document, Verdict
 from intake.record import Record
 from storage.db.engine import SQLITE_BEGIN, display_url, make_engine
@@ -32,6 +32,9 @@ from storage.db.models import (
     LabRow,
     RecordRow,
     ReportRow,
+    Role,
+    SessionRow,
+    UserRow,
     utcnow,
 )
 from storage.db.schema import current_revision, first_line, head_revision, upgrade
@@ -108,6 +111,47 @@ class JobStatus:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    pages_done: int = 0
+    pages_total: int = 0
+    attempts: int = 0
+    created_by: str = ""
+    updated_at: datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINISHED
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    unit: str | None  # a recommending unit's name; None for the secretariat and reviewers
+    active: bool
+
+
+@dataclass(frozen=True)
+class Lab:
+    """A lab on a campaign's roster, as the service shows it."""
+
+    id: int
+    campaign: str
+    lab_id: str
+    name: str
+    recommending_unit: str
+    association: str
+
+
+@dataclass(frozen=True)
+class Dossier:
+    id: int
+    lab: Lab
+    precheck: bool
+    created_by: str
+    created_at: datetime
+    documents: tuple[tuple[int, str, str, int | None], ...]  # (id, name, sha256, pages)
 
 
 @dataclass(frozen=True)
@@ -322,7 +366,7 @@ class Database:
 
     def add_job(self, kind: str, *, actor: str, dossier_id: int | None = None) -> int:
         with self._write() as session:
-            job = JobRow(kind=kind, dossier_id=dossier_id)
+            job = JobRow(kind=kind, dossier_id=dossier_id, created_by=actor)
             session.add(job)
             session.flush()
             self._audit(session, actor, "job.add", f"job:{job.id}",
@@ -331,19 +375,24 @@ class Database:
 
     def update_job(self, job_id: int, *, state: JobState | None = None, stage: str | None = None,
                    progress: float | None = None, error_code: str | None = None,
-                   error: str | None = None, actor: str = "worker") -> None:
+                   error: str | None = None, actor: str = "worker",
+                   pages_done: int | None = None, pages_total: int | None = None) -> None:
         """Record a job's progress; a change of state is audited, progress alone is not."""
         state = None if state is None else JobState(state)
         with self._write() as session:
             job = session.get(JobRow, job_id)
             if job is None:
-                raise InputError(f"there is no job {job_id}", subject=f"job:{job_id}")
+                raise NotFoundError(f"there is no job {job_id}", subject=f"job:{job_id}")
             if job.state in FINISHED:
                 raise InputError(f"job {job_id} has finished ({job.state})", subject=f"job:{job_id}")
             if stage is not None:
                 job.stage = stage
             if progress is not None:
                 job.progress = min(1.0, max(0.0, progress))
+            if pages_done is not None:
+                job.pages_done = pages_done
+            if pages_total is not None:
+                job.pages_total = pages_total
             if error is not None:
                 job.error, job.error_code = error, error_code
             if state is not None and state != job.state:
@@ -362,10 +411,8 @@ class Database:
         with self._read() as session:
             job = session.get(JobRow, job_id)
             if job is None:
-                raise InputError(f"there is no job {job_id}", subject=f"job:{job_id}")
-            return JobStatus(job.id, job.kind, job.dossier_id, job.state, job.stage, job.progress,
-                             job.error_code, job.error, job.created_at, job.started_at,
-                             job.finished_at)
+                raise NotFoundError(f"there is no job {job_id}", subject=f"job:{job_id}")
+            return _job_status(job)
 
     def add_report(self, dossier_id: int, *, record_id: int, document_ids: Sequence[int],
                    data: Mapping[str, Any], actor: str, job_id: int | None = None) -> StoredReport:
@@ -415,7 +462,7 @@ class Database:
             report = session.scalar(select(ReportRow).where(ReportRow.id == report_id).options(
                 selectinload(ReportRow.documents), selectinload(ReportRow.record)))
             if report is None:
-                raise InputError(f"there is no report {report_id}", subject=f"report:{report_id}")
+                raise NotFoundError(f"there is no report {report_id}", subject=f"report:{report_id}")
             return _stored_report(report, report.record.version)
 
     def reports(self, dossier_id: int) -> list[StoredReport]:
@@ -473,6 +520,200 @@ class Database:
                                    .order_by(DispositionRow.id))
             return [_disposition(r) for r in rows]
 
+    def document_key(self, document_id: int) -> str:
+        with self._read() as session:
+            row = session.get(DocumentRow, document_id)
+            if row is None:
+                raise NotFoundError(f"there is no document {document_id}",
+                                    subject=f"document:{document_id}")
+            return row.storage_key
+
+    # Jobs as a queue: the database is the truth about what is waiting and running ----------
+
+    def claim_job(self, kinds: Sequence[str] = ("review",)) -> JobStatus | None:
+        """Take the oldest queued job: it becomes ``running`` with one more attempt. Two workers
+        never take the same job (the update only succeeds while the job is still queued)."""
+        while True:
+            with self._write() as session:
+                job = session.scalar(select(JobRow).where(
+                    JobRow.state == JobState.QUEUED.value, JobRow.kind.in_(kinds))
+                    .order_by(JobRow.id).limit(1))
+                if job is None:
+                    return None
+                claimed = session.execute(
+                    update(JobRow).where(JobRow.id == job.id, JobRow.state == JobState.QUEUED.value)
+                    .values(state=JobState.RUNNING.value, attempts=JobRow.attempts + 1,
+                            started_at=func.coalesce(JobRow.started_at, utcnow()),
+                            updated_at=utcnow()))
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    self._audit(session, "worker", "job.state", f"job:{job.id}",
+                                {"from": JobState.QUEUED.value, "to": JobState.RUNNING.value})
+                    session.flush()
+                    session.refresh(job)
+                    return _job_status(job)
+
+    def requeue_running(self, *, actor: str = "worker") -> list[int]:
+        """Jobs left ``running`` by a worker that stopped (a restart, a crash) go back to the
+        queue; the work they did is redone, idempotently."""
+        with self._write() as session:
+            jobs = list(session.scalars(select(JobRow).where(
+                JobRow.state == JobState.RUNNING.value)))
+            for job in jobs:
+                job.state = JobState.QUEUED.value
+                job.stage = "queued"
+                self._audit(session, actor, "job.requeue", f"job:{job.id}",
+                            {"attempts": job.attempts})
+            return [job.id for job in jobs]
+
+    def jobs(self, *, dossier_ids: Sequence[int] | None = None,
+             states: Sequence[str] | None = None, limit: int = 200) -> list[JobStatus]:
+        with self._read() as session:
+            query = select(JobRow).order_by(JobRow.id.desc()).limit(limit)
+            if dossier_ids is not None:
+                query = query.where(JobRow.dossier_id.in_(dossier_ids))
+            if states is not None:
+                query = query.where(JobRow.state.in_(states))
+            return [_job_status(j) for j in session.scalars(query)]
+
+    def report_of_job(self, job_id: int) -> int | None:
+        with self._read() as session:
+            return session.scalar(select(ReportRow.id).where(ReportRow.job_id == job_id)
+                                  .order_by(ReportRow.id.desc()).limit(1))
+
+    # Users and sessions -----------------------------------------------------------------------
+
+    def add_user(self, username: str, *, password_hash: str, role: Role, display_name: str,
+                 unit: str | None = None, actor: str) -> User:
+        role = Role(role)
+        if role == Role.UNIT and not unit:
+            raise InputError("a recommending unit's account needs the unit's name",
+                             subject=username)
+        with self._write() as session:
+            if session.scalar(select(UserRow).where(UserRow.username == username)) is not None:
+                raise InputError("this user name is taken", subject=username)
+            row = UserRow(username=username, display_name=display_name,
+                          password_hash=password_hash, role=role.value,
+                          unit=unit if role == Role.UNIT else None)
+            session.add(row)
+            session.flush()
+            self._audit(session, actor, "user.add", f"user:{username}",
+                        {"role": role.value, "unit": row.unit})
+            return _user(row)
+
+    def user_credentials(self, username: str) -> tuple[User, str] | None:
+        """The user and their password hash, for the log-in; None for an unknown name."""
+        with self._read() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            return None if row is None else (_user(row), row.password_hash)
+
+    def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        with self._write() as session:
+            row = session.get(UserRow, user_id)
+            if row is not None:
+                row.password_hash = password_hash
+
+    def users(self) -> list[User]:
+        with self._read() as session:
+            return [_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.id))]
+
+    def add_session(self, user_id: int, *, token_sha256: str, csrf_token: str,
+                    expires_at: datetime) -> None:
+        with self._write() as session:
+            session.add(SessionRow(user_id=user_id, token_sha256=token_sha256,
+                                   csrf_token=csrf_token, expires_at=expires_at))
+
+    def session_user(self, token_sha256: str) -> tuple[User, str] | None:
+        """The user of a live session and its CSRF token; None when unknown, expired, revoked
+        or the user is disabled."""
+        with self._read() as session:
+            row = session.scalar(select(SessionRow).where(SessionRow.token_sha256 == token_sha256)
+                                 .options(selectinload(SessionRow.user)))
+            if row is None or row.revoked or row.expires_at <= utcnow() or not row.user.active:
+                return None
+            return _user(row.user), row.csrf_token
+
+    def revoke_session(self, token_sha256: str) -> None:
+        with self._write() as session:
+            row = session.scalar(select(SessionRow).where(SessionRow.token_sha256 == token_sha256))
+            if row is not None:
+                row.revoked = True
+
+    # What the service shows: campaigns, labs, dossiers ----------------------------------------
+
+    def campaigns(self) -> list[tuple[str, str]]:
+        """(code, name) of every campaign, newest first."""
+        with self._read() as session:
+            return [(c.code, c.name) for c in session.scalars(
+                select(CampaignRow).order_by(CampaignRow.code.desc()))]
+
+    def labs(self, campaign: str, *, unit: str | None = None) -> list[Lab]:
+        """The campaign's roster; only the labs ``unit`` recommends when it is given."""
+        with self._read() as session:
+            query = (select(LabRow).join(CampaignRow).where(CampaignRow.code == campaign)
+                     .order_by(LabRow.code).options(selectinload(LabRow.campaign)))
+            if unit is not None:
+                query = query.where(LabRow.recommending_unit == unit)
+            return [_lab(r) for r in session.scalars(query)]
+
+    def lab(self, campaign: str, lab_id: str) -> Lab:
+        with self._read() as session:
+            row = session.scalar(select(LabRow).join(CampaignRow).where(
+                CampaignRow.code == campaign, LabRow.code == lab_id)
+                .options(selectinload(LabRow.campaign)))
+            if row is None:
+                raise NotFoundError(f"{lab_id} is not on the roster of campaign {campaign}",
+                                    subject=lab_id)
+            return _lab(row)
+
+    def dossier(self, dossier_id: int) -> Dossier:
+        with self._read() as session:
+            row = session.scalar(select(DossierRow).where(DossierRow.id == dossier_id).options(
+                selectinload(DossierRow.lab).selectinload(LabRow.campaign),
+                selectinload(DossierRow.documents)))
+            if row is None:
+                raise NotFoundError(f"there is no dossier {dossier_id}",
+                                    subject=f"dossier:{dossier_id}")
+            return _dossier(row)
+
+    def dossiers(self, campaign: str, *, lab_id: str | None = None,
+                 unit: str | None = None) -> list[Dossier]:
+        """A campaign's dossiers, newest first; of one lab, or of one unit's labs."""
+        with self._read() as session:
+            query = (select(DossierRow).join(LabRow).join(CampaignRow)
+                     .where(CampaignRow.code == campaign).order_by(DossierRow.id.desc())
+                     .options(selectinload(DossierRow.lab).selectinload(LabRow.campaign),
+                              selectinload(DossierRow.documents)))
+            if lab_id is not None:
+                query = query.where(LabRow.code == lab_id)
+            if unit is not None:
+                query = query.where(LabRow.recommending_unit == unit)
+            return [_dossier(r) for r in session.scalars(query)]
+
+    def latest_reports(self, dossier_ids: Sequence[int]) -> dict[int, StoredReport]:
+        """Each dossier's latest report version, by dossier id (dossiers without one are left
+        out)."""
+        if not dossier_ids:
+            return {}
+        with self._read() as session:
+            newest = (select(ReportRow.dossier_id, func.max(ReportRow.version).label("v"))
+                      .where(ReportRow.dossier_id.in_(dossier_ids))
+                      .group_by(ReportRow.dossier_id).subquery())
+            rows = session.scalars(select(ReportRow).join(newest, (
+                ReportRow.dossier_id == newest.c.dossier_id) & (ReportRow.version == newest.c.v))
+                .options(selectinload(ReportRow.documents), selectinload(ReportRow.record)))
+            return {r.dossier_id: _stored_report(r, r.record.version) for r in rows}
+
+    def dispositions_of(self, report_ids: Sequence[int]) -> dict[int, list[Disposition]]:
+        if not report_ids:
+            return {}
+        with self._read() as session:
+            out: dict[int, list[Disposition]] = {i: [] for i in report_ids}
+            for row in session.scalars(select(DispositionRow).where(
+                    DispositionRow.report_id.in_(report_ids)).order_by(DispositionRow.id)):
+                out[row.report_id].append(_disposition(row))
+            return out
+
+
     def audit(self, *, actor: str, action: str, subject: str,
               detail: Mapping[str, Any] | None = None) -> None:
         """Write an audit entry on its own (the operations above write theirs themselves)."""
@@ -486,6 +727,26 @@ class Database:
                 query = query.where(AuditRow.subject == subject)
             return [AuditEntry(r.id, r.at, r.actor, r.action, r.subject, r.detail)
                     for r in session.scalars(query)]
+
+
+def _job_status(job: JobRow) -> JobStatus:
+    return JobStatus(job.id, job.kind, job.dossier_id, job.state, job.stage, job.progress,
+                     job.error_code, job.error, job.created_at, job.started_at, job.finished_at,
+                     job.pages_done, job.pages_total, job.attempts, job.created_by, job.updated_at)
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.username, row.display_name, Role(row.role), row.unit, row.active)
+
+
+def _lab(row: LabRow) -> Lab:
+    return Lab(row.id, row.campaign.code, row.code, row.name, row.recommending_unit,
+               row.association)
+
+
+def _dossier(row: DossierRow) -> Dossier:
+    return Dossier(row.id, _lab(row.lab), row.precheck, row.created_by, row.created_at,
+                   tuple((d.id, d.name, d.sha256, d.pages) for d in row.documents))
 
 
 def _stored_record(row: RecordRow, campaign: str, lab_id: str) -> StoredRecord:
