@@ -75,6 +75,16 @@ class Services:
     limiter: LoginLimiter
     worker: EmbeddedWorker | None = None
     staging: Path = field(default_factory=lambda: Path("var/batches"))
+    # Hands a queued job to the distributed workers (None in embedded mode, where the
+    # in-process worker takes it from the database).
+    dispatch: Callable[[int], None] | None = None
+
+    def queued(self, job_id: int) -> None:
+        """A job was queued: wake the embedded worker, or send it to the task queue."""
+        if self.dispatch is not None:
+            self.dispatch(job_id)
+        if self.worker is not None:
+            self.worker.wake()
 
 
 def review_options(settings: Settings) -> ReviewOptions:
@@ -118,6 +128,13 @@ def create_app(
                                      settings.api.login_window_seconds),
                         staging=settings.data_dir / "batches")
     run_worker = settings.api.embedded_worker if worker is None else worker
+    if settings.mode == "distributed":
+        # Jobs go to the Celery workers (`dossier worker`); no worker runs in this process.
+        from api import tasks
+
+        tasks.configure(settings)
+        services.dispatch = tasks.enqueue
+        run_worker = False
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -351,8 +368,13 @@ def campaign_routes() -> APIRouter:
         who.require(Role.SECRETARIAT)
         name = uploads.safe_name(file.filename)
         data = uploads.read_limited(file, name, svc.settings.limits.max_bytes)
-        records = parse_records(data, name, campaign)
-        result = svc.db.import_records(campaign, records, actor=who.actor, source=name)
+        try:
+            records = parse_records(data, name, campaign)
+            result = svc.db.import_records(campaign, records, actor=who.actor, source=name)
+        except IntakeError as exc:
+            svc.db.audit(actor=who.actor, action="records.refused", subject=f"campaign:{campaign}",
+                         detail={"code": exc.code, "error": str(exc), "file": name})
+            raise
         return {"campaign": result.campaign, "records": result.records,
                 "labs_created": result.labs_created, "versions_added": result.versions_added,
                 "unchanged": result.unchanged}
@@ -430,8 +452,7 @@ def dossier_routes() -> APIRouter:
             precheck = True
         with uploads.saved(files, svc.settings) as paths:
             received = receive_logged(svc, who, paths, campaign, lab_id, precheck)
-        if svc.worker:
-            svc.worker.wake()
+        svc.queued(received.job_id)
         return JSONResponse(status_code=202, headers={"Location": f"/api/jobs/{received.job_id}"},
                             content={"dossier_id": received.dossier_id, "job_id": received.job_id,
                                      "precheck": precheck,
@@ -450,8 +471,14 @@ def dossier_routes() -> APIRouter:
         if not labs_:
             raise NotFoundError(f"campaign {campaign} has no labs; import its records first",
                                 subject=campaign)
-        return uploads.stage_batch(files, campaign, labs_, svc.settings, svc.staging,
-                                   actor=who.actor, options=svc.options)
+        try:
+            return uploads.stage_batch(files, campaign, labs_, svc.settings, svc.staging,
+                                       actor=who.actor, options=svc.options)
+        except IntakeError as exc:
+            svc.db.audit(actor=who.actor, action="batch.refused", subject=f"campaign:{campaign}",
+                         detail={"code": exc.code, "error": str(exc),
+                                 "files": [uploads.safe_name(f.filename) for f in files]})
+            raise
 
     @router.post("/batches/{batch_id}", status_code=202)
     def confirm_batch(batch_id: str, body: BatchConfirmIn, who: Who, svc: Svc) -> dict[str, Any]:
@@ -467,9 +494,8 @@ def dossier_routes() -> APIRouter:
             received = receive_logged(svc, who, paths, staged["campaign"], lab_id, body.precheck)
             jobs.append({"lab_id": lab_id, "dossier_id": received.dossier_id,
                          "job_id": received.job_id, "files": [p.name for p in paths]})
+            svc.queued(received.job_id)
         uploads.drop_batch(svc.staging, batch_id)
-        if svc.worker:
-            svc.worker.wake()
         return {"batch_id": batch_id, "jobs": jobs}
 
     @router.get("/dossiers/{dossier_id}/documents/{document_id}")

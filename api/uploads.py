@@ -25,7 +25,13 @@ from fastapi import UploadFile
 from rapidfuzz import fuzz
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intake.errors import FileTooLargeError, InputError, IntakeError, NotFoundError
+from intake.errors import (
+    FileTooLargeError,
+    InputError,
+    IntakeError,
+    NotFoundError,
+    UnsafeArchiveError,
+)
 from intake.pipeline import ReviewOptions
 from intake.settings import Settings
 from storage.db.repository import Lab
@@ -204,10 +210,10 @@ def extract_zip(path: Path, into: Path, *, zip_name: str, max_bytes: int, max_fi
             name = _member_name(info)
             parts = PurePosixPath(name.replace("\\", "/")).parts
             if name.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", name):
-                raise InputError(f"the member {name!r} points outside the zip (an absolute or "
+                raise UnsafeArchiveError(f"the member {name!r} points outside the zip (an absolute or "
                                  "../ path); the zip is refused", subject=zip_name)
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise InputError(f"the member {name!r} is a link; the zip is refused",
+                raise UnsafeArchiveError(f"the member {name!r} is a link; the zip is refused",
                                  subject=zip_name)
             total += info.file_size
             if info.file_size > max_bytes or total > max_bytes * max(1, max_files):

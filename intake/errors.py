@@ -52,6 +52,18 @@ class UnsupportedFileError(InputError):
     code = "unsupported_file"
 
 
+class ActiveContentError(UnsupportedFileError):
+    """A PDF carrying JavaScript or embedded files: no scan or printed form needs them."""
+
+    code = "active_content"
+
+
+class UnsafeArchiveError(InputError):
+    """A zip whose members would escape their folder, or are links."""
+
+    code = "unsafe_archive"
+
+
 class CorruptFileError(InputError):
     code = "corrupt_file"
 
@@ -139,6 +151,8 @@ EXIT_CODES: dict[type[IntakeError], int] = {
     PermissionDeniedError: 2,
     RateLimitedError: 2,
     UnsupportedFileError: 2,
+    ActiveContentError: 2,
+    UnsafeArchiveError: 2,
     CorruptFileError: 2,
     EncryptedFileError: 2,
     FileTooLargeError: 2,

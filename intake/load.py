@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 
 from intake import pdf
 from intake.errors import (
+    ActiveContentError,
     CorruptFileError,
     FileTooLargeError,
     InputError,
@@ -205,6 +206,12 @@ def _check_pdf(path: Path, size: int, max_pages: int, max_pixels: int) -> int:
                                    subject=path.name)
         if count > max_pages:
             raise _too_many_pages(path.name, count, max_pages)
+        active = doc.active_content()
+        if active:
+            raise ActiveContentError(
+                f"the PDF carries {' and '.join(active)}; a scanned or printed dossier needs "
+                "none: print it to PDF again (or scan the paper) and upload that file",
+                subject=path.name)
         if not _pdf_tail_ok(path, size):
             raise CorruptFileError(
                 "the PDF is cut off (it does not end with the %%EOF marker): the upload or "
@@ -254,14 +261,24 @@ def _load_frame(image: Image.Image, path: Path, kind: DocumentKind, number: int,
                 max_pixels: int) -> None:
     """Decode page ``number`` of an open image, or say why it cannot be."""
     try:
-        if number > 1:
-            image.seek(number - 1)
-        width, height = image.size
-        if width * height > max_pixels:
-            raise _too_many_pixels(path.name, number, width, height, max_pixels)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("always", UserWarning)
+            if number > 1:
+                image.seek(number - 1)
+            width, height = image.size
+            if width * height > max_pixels:
+                raise _too_many_pixels(path.name, number, width, height, max_pixels)
             image.load()
+        # PIL reports a page whose tables or data lie past the end of the file as a warning
+        # and hands back a blank page: that page is damaged, not blank.
+        truncated = [w for w in caught if any(
+            word in str(w.message).lower() for word in ("truncated", "unable to read", "eof"))]
+        if truncated:
+            raise CorruptFileError(
+                f"page {number} of the {kind.value.upper()} image is cut off or damaged "
+                f"({truncated[0].message}); scan or save it again and upload the new file",
+                subject=path.name)
     except Image.DecompressionBombError as exc:
         raise FileTooLargeError(f"page {number} is too large to decode safely ({exc}): scan "
                                 "at 300 dpi or less", subject=path.name) from exc

@@ -146,6 +146,19 @@ class PdfFile:
                 f"page {number} is damaged and cannot be read: export or scan the file again",
                 subject=self.name) from exc
 
+    def active_content(self) -> list[str]:
+        """What the PDF carries besides pages: JavaScript actions and embedded files. A scan or
+        a form printed to PDF needs neither (pdfium here runs no script; they are refused so
+        that nothing passes on what a reviewer's viewer might run or open)."""
+        found = []
+        scripts = pdfium_c.FPDFDoc_GetJavaScriptActionCount(self._doc.raw)
+        if scripts > 0:
+            found.append(f"{scripts} JavaScript action(s)")
+        attachments = self._doc.count_attachments()
+        if attachments > 0:
+            found.append(f"{attachments} embedded file(s)")
+        return found
+
     def page_info(self, number: int) -> PageInfo:
         """Size and images of a page; loading it finds a damaged page before any work."""
         page = self._page(number)
