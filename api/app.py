@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import cv2
 import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -218,6 +219,10 @@ async def principal(request: Request) -> Principal:
 
 
 Who = Annotated[Principal, Depends(principal)]
+# Ids and indexes in paths are bounded: a number no row can have is a 422, not a query.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+Index = Annotated[int, PathParam(ge=0, le=1_000_000)]
 Svc = Annotated[Services, Depends(services_of)]
 
 
@@ -499,7 +504,7 @@ def dossier_routes() -> APIRouter:
         return {"batch_id": batch_id, "jobs": jobs}
 
     @router.get("/dossiers/{dossier_id}/documents/{document_id}")
-    def original(dossier_id: int, document_id: int, who: Who, svc: Svc) -> Response:
+    def original(dossier_id: Id, document_id: Id, who: Who, svc: Svc) -> Response:
         """An original as received, byte for byte."""
         dossier = svc.db.dossier(dossier_id)
         who.check_lab(dossier.lab)
@@ -530,11 +535,11 @@ def job_routes() -> APIRouter:
         return out
 
     @router.get("/jobs/{job_id}")
-    def job(job_id: int, who: Who, svc: Svc) -> dict[str, Any]:
+    def job(job_id: Id, who: Who, svc: Svc) -> dict[str, Any]:
         return job_for(who, svc, job_id)
 
     @router.get("/jobs/{job_id}/events")
-    async def job_events(job_id: int, request: Request, who: Who, svc: Svc) -> StreamingResponse:
+    async def job_events(job_id: Id, request: Request, who: Who, svc: Svc) -> StreamingResponse:
         """The job's progress as server-sent events (``progress`` on each change, ``end`` when
         it has finished); a browser that reloads starts again from the stored state."""
         first = await run_in_threadpool(job_for, who, svc, job_id)
@@ -572,13 +577,13 @@ def report_routes() -> APIRouter:
     router = APIRouter()
 
     @router.get("/reports/{report_id}")
-    def report(report_id: int, who: Who, svc: Svc) -> dict[str, Any]:
+    def report(report_id: Id, who: Who, svc: Svc) -> dict[str, Any]:
         view = report_view(svc.db, report_id)
         who.check_lab(view.dossier.lab)
         return view.as_json()
 
     @router.get("/reports/{report_id}/html", response_class=HTMLResponse)
-    def report_html(report_id: int, who: Who, svc: Svc) -> HTMLResponse:
+    def report_html(report_id: Id, who: Who, svc: Svc) -> HTMLResponse:
         view = report_view(svc.db, report_id)
         who.check_lab(view.dossier.lab)
         return HTMLResponse(service.render_stored_report(report_id, db=svc.db, store=svc.store))
@@ -591,7 +596,7 @@ def report_file_routes() -> APIRouter:
     router = APIRouter()
 
     @router.get("/reports/{report_id}/pdf")
-    def report_pdf(report_id: int, who: Who, svc: Svc) -> Response:
+    def report_pdf(report_id: Id, who: Who, svc: Svc) -> Response:
         from intake.exports import report_pdf as make_pdf
 
         view = report_view(svc.db, report_id)
@@ -602,7 +607,7 @@ def report_file_routes() -> APIRouter:
             f"形式审查报告-{view.dossier.lab.lab_id}-v{view.report.version}.pdf"))
 
     @router.get("/reports/{report_id}/notice", response_class=HTMLResponse)
-    def notice(report_id: int, who: Who, svc: Svc) -> HTMLResponse:
+    def notice(report_id: Id, who: Who, svc: Svc) -> HTMLResponse:
         """The feedback notice (形式审查意见反馈) to send to the lab."""
         from intake.exports import feedback_notice
 
@@ -611,7 +616,7 @@ def report_file_routes() -> APIRouter:
         return HTMLResponse(feedback_notice(view.report.data, decisions_of(view)))
 
     @router.get("/reports/{report_id}/notice.pdf")
-    def notice_pdf(report_id: int, who: Who, svc: Svc) -> Response:
+    def notice_pdf(report_id: Id, who: Who, svc: Svc) -> Response:
         from intake.exports import feedback_notice_pdf
 
         view = report_view(svc.db, report_id)
@@ -621,7 +626,7 @@ def report_file_routes() -> APIRouter:
                             f"形式审查意见反馈-{view.dossier.lab.lab_id}.pdf"))
 
     @router.get("/reports/{report_id}/pages/{document}/{number}.jpg")
-    def page(report_id: int, document: int, number: int, who: Who, svc: Svc,
+    def page(report_id: Id, document: Index, number: Index, who: Who, svc: Svc,
              boxes: bool = False) -> Response:
         """A page as reviewed; with ``boxes=true`` the seals and findings drawn on it.
         ``document`` is the index of the file in the report's documents."""
@@ -644,7 +649,7 @@ def report_file_routes() -> APIRouter:
                         headers={"Cache-Control": "private, max-age=300"})
 
     @router.get("/reports/{report_id}/findings/{index}/crop.jpg")
-    def crop(report_id: int, index: int, who: Who, svc: Svc) -> Response:
+    def crop(report_id: Id, index: Index, who: Who, svc: Svc) -> Response:
         """The evidence: the region of the page the finding is about, its box drawn in."""
         from intake.model import Box
         from intake.report import evidence_crop
@@ -676,7 +681,7 @@ def decision_routes() -> APIRouter:
     router = APIRouter()
 
     @router.post("/reports/{report_id}/findings/{index}/decision", status_code=201)
-    def decide(report_id: int, index: int, body: DecisionIn, who: Who, svc: Svc,
+    def decide(report_id: Id, index: Index, body: DecisionIn, who: Who, svc: Svc,
                ) -> dict[str, Any]:
         """A reviewer confirms or dismisses a finding, with a reason; earlier decisions stay
         in the finding's history."""
@@ -690,7 +695,7 @@ def decision_routes() -> APIRouter:
         return disposition_json(made)
 
     @router.get("/reports/{report_id}/audit")
-    def report_audit(report_id: int, who: Who, svc: Svc) -> list[dict[str, Any]]:
+    def report_audit(report_id: Id, who: Who, svc: Svc) -> list[dict[str, Any]]:
         """The report's audit trail: who made it and every decision on its findings."""
         view = report_view(svc.db, report_id)
         who.check_lab(view.dossier.lab)

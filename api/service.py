@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from intake.dossier import PageResult
-from intake.errors import InputError, NotFoundError
+from intake.errors import DatabaseError, InputError, NotFoundError, StorageUnavailableError
 from intake.model import Document
 from intake.pipeline import ReviewOptions, Verifier, open_documents, review
 from intake.report import report_from_json, report_html, report_json
@@ -104,22 +105,52 @@ def receive(
     return Received(dossier_id, job_id, originals, tuple(documents))
 
 
+# Faults that pass: the database restarting, the store not answering for a while.
+TRANSIENT = (DatabaseError, StorageUnavailableError)
+TRANSIENT_SECONDS = 300.0
+T = TypeVar("T")
+
+
+def retry_transient(call: Callable[[], T], *, what: str,
+                       seconds: float = TRANSIENT_SECONDS) -> T:
+    """``call()``, again and again with back-off while the database or the store is away,
+    for at most ``seconds``; then the last error."""
+    deadline = time.monotonic() + seconds
+    delay = 0.5
+    while True:
+        try:
+            return call()
+        except TRANSIENT as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s failed (%s); trying again in %.1f s", what, exc.code, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
 class JobProgress:
-    """Writes a job's stage and page count to the database as the review goes on."""
+    """Writes a job's stage and page count to the database as the review goes on. Progress is
+    best effort: a database that is away for a moment does not stop the review."""
 
     def __init__(self, db: Database, job_id: int, total: int) -> None:
         self.db, self.job_id, self.total, self.done = db, job_id, max(total, 1), 0
 
+    def _write(self, **changes: Any) -> None:
+        try:
+            self.db.update_job(self.job_id, **changes)
+        except DatabaseError as exc:
+            log.warning("job %s: progress not recorded (%s)", self.job_id, exc.code)
+
     def stage(self, stage: str) -> None:
         start = {"read": _STAGE_END["fetch"], "verify": _STAGE_END["read"],
                  "checks": _STAGE_END["verify"], "save": _STAGE_END["checks"]}.get(stage, 0.0)
-        self.db.update_job(self.job_id, stage=stage, progress=start)
+        self._write(stage=stage, progress=start)
 
     def page(self, _result: PageResult) -> None:
         self.done += 1
         share = _STAGE_END["fetch"] + (_STAGE_END["read"] - _STAGE_END["fetch"]) * min(
             1.0, self.done / self.total)
-        self.db.update_job(self.job_id, progress=share, pages_done=self.done)
+        self._write(progress=share, pages_done=self.done)
 
 
 def run_job(
@@ -165,12 +196,21 @@ def run_job(
                                  replace(options, image_dir=pages), verifier,
                                  progress=progress.page, on_stage=progress.stage)
         progress.stage("save")
-        html = _keep_page_images_and_render(report, results, store)
+        html = retry_transient(lambda: _keep_page_images_and_render(report, results, store),
+                               what=f"job {job_id}: keeping the page images")
     data = report_json(report)
-    stored = db.add_report(dossier.id, record_id=stored_record.id,
-                           document_ids=[d[0] for d in dossier.documents], data=data, actor=actor,
-                           job_id=job_id)
-    db.update_job(job_id, state=JobState.DONE, stage="done", actor=actor)
+
+    def keep_report() -> StoredReport:
+        done = db.report_of_job(job_id)  # kept by an attempt whose answer was lost
+        if done is not None:
+            return db.report(done)
+        return db.add_report(dossier.id, record_id=stored_record.id,
+                             document_ids=[d[0] for d in dossier.documents], data=data,
+                             actor=actor, job_id=job_id)
+
+    stored = retry_transient(keep_report, what=f"job {job_id}: keeping the report")
+    retry_transient(lambda: db.update_job(job_id, state=JobState.DONE, stage="done", actor=actor),
+                    what=f"job {job_id}: marking it done")
     return Reviewed(stored, data, html)
 
 

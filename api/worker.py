@@ -73,6 +73,15 @@ class EmbeddedWorker:
                 return True
             service.run_job(job.id, db=self.db, store=self.store, options=self.options,
                             verifier=self.verifier())
+        except service.TRANSIENT as exc:
+            # The database or the store went away before the work could be kept: the job goes
+            # back to the queue once they answer again, and runs again (idempotently).
+            reason = exc.code
+            log.warning("job %s interrupted (%s); queued again when the service is back",
+                        job.id, reason)
+            service.retry_transient(
+                lambda: self.db.requeue_job(job.id, reason=reason),
+                what=f"job {job.id}: queueing it again", seconds=float("inf"))
         except Exception as exc:  # noqa: BLE001 - a failed job is recorded; the worker goes on
             service.fail_job(self.db, job.id, exc)
         finally:

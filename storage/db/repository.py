@@ -565,6 +565,16 @@ class Database:
                             {"attempts": job.attempts})
             return [job.id for job in jobs]
 
+    def requeue_job(self, job_id: int, *, reason: str, actor: str = "worker") -> None:
+        """Put a running job back in the queue (its worker hit a passing fault)."""
+        with self._write() as session:
+            job = session.get(JobRow, job_id)
+            if job is not None and job.state == JobState.RUNNING.value:
+                job.state = JobState.QUEUED.value
+                job.stage = "queued"
+                self._audit(session, actor, "job.requeue", f"job:{job_id}",
+                            {"attempts": job.attempts, "reason": reason})
+
     def jobs(self, *, dossier_ids: Sequence[int] | None = None,
              states: Sequence[str] | None = None, limit: int = 200) -> list[JobStatus]:
         with self._read() as session:

@@ -73,12 +73,15 @@ def _files(lab: dict[str, Any]) -> list[tuple[str, tuple[str, bytes, str]]]:
 
 
 def _wait(client: TestClient, token: str, job_id: int, timeout: float = 120) -> dict[str, Any]:
+    """The job once it has finished; a 503 while the database is away is waited out."""
     deadline = time.monotonic() + timeout
+    job: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        job = client.get(f"/api/jobs/{job_id}", headers=_bearer(token)).json()
-        if job["state"] in ("done", "failed"):
-            return dict(job)
+        response = client.get(f"/api/jobs/{job_id}", headers=_bearer(token))
+        if response.status_code != 503:
+            assert response.status_code == 200, response.text
+            job = response.json()
+            if job["state"] in ("done", "failed"):
+                return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish: {job}")
-
-

@@ -42,7 +42,8 @@ def fault_table() -> Any:
         "# Hostile and broken input: observed behaviour",
         "",
         "Written by `tests/api/test_hostile.py` on every run from what the service and the CLI "
-        "actually answered; do not edit by hand. HTTP is the upload (or import, or batch) route; "
+        "actually answered; do not edit by hand. Faults of the database and the object store are in "
+        "[fault-table-services.md](fault-table-services.md). HTTP is the upload (or import, or batch) route; "
         "CLI is `dossier review` (or `dossier records import`). \"Kept nothing\" compares the "
         "object store before and after; \"audited\" looks for the refusal in the audit log.",
         "",
