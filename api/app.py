@@ -44,13 +44,13 @@ from api.auth import (
 from api.errors import error_body, http_status
 from api.overview import disposition_json, job_json, lab_summaries, report_view
 from api.worker import EmbeddedWorker
-from intake.errors import InputError, IntakeError, NotFoundError, RecordError
+from intake.errors import IntakeError, NotFoundError
 from intake.pipeline import ReviewOptions, Verifier
 from intake.settings import Settings
 from storage import open_store
 from storage.db import Database, Decision
 from storage.db.models import Role
-from storage.objects import ObjectStore
+from storage.objects import ObjectStore, derived_key
 
 log = logging.getLogger(__name__)
 
@@ -779,11 +779,9 @@ def page_images(svc: Services, data: dict[str, Any]) -> Iterator[dict[tuple[str,
     """The kept page images a report refers to, fetched into a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="dossier-pages-") as tmp:
         images: dict[tuple[str, int], str] = {}
+        report_docs = {d["name"]: d for d in data.get("documents", [])}
         for p in data.get("pages", []):
             target = Path(tmp) / f"{len(images)}.jpg"
-            report_docs = {d["name"]: d for d in data.get("documents", [])}
-            from storage.objects import derived_key
-
             key = derived_key(report_docs[p["document"]]["sha256"],
                               service.PAGE_IMAGE.format(number=p["page"]))
             if svc.store.exists(key):
@@ -791,5 +789,3 @@ def page_images(svc: Services, data: dict[str, Any]) -> Iterator[dict[tuple[str,
                 images[(p["document"], p["page"])] = str(target)
         yield images
 
-
-__all__ = ["InputError", "RecordError", "Services", "create_app"]
