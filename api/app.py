@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import cv2
 import numpy as np
@@ -160,7 +161,9 @@ def create_app(
     async def intake_error(request: Request, exc: IntakeError) -> Response:
         status = http_status(exc)
         if status == 401 and _wants_html(request):
-            return Response(status_code=303, headers={"Location": f"/login?next={request.url.path}"})
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return Response(status_code=303,
+                            headers={"Location": f"/login?next={quote(target, safe='')}"})
         if _wants_html(request):
             from api.web import error_page
 
@@ -642,9 +645,9 @@ def report_file_routes() -> APIRouter:
                 return Response(path.read_bytes(), media_type="image/jpeg",
                                 headers={"Cache-Control": "private, max-age=300"})
             image = read_image(path)
-        findings = [f for f in view.report.data.get("findings", [])
-                    if (f.get("location") or {}).get("document") == name
-                    and (f.get("location") or {}).get("page") == number]
+        # annotate_page picks this page's findings and numbers each box by its place in the
+        # report, so it is given all of them.
+        findings = view.report.data.get("findings", [])
         return Response(annotate_page(image, page_data, findings), media_type="image/jpeg",
                         headers={"Cache-Control": "private, max-age=300"})
 

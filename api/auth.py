@@ -81,11 +81,10 @@ class Principal:
         return self.user.role != Role.UNIT or lab.recommending_unit == self.user.unit
 
     def check_lab(self, lab: Lab) -> None:
-        """A unit asking for another unit's lab is told it does not exist, as it would be for a
-        lab that does not: the answer gives nothing away."""
+        """A unit asking for another unit's lab (or its report, job, page or file) is told that
+        nothing is there, naming nothing: not even which lab it was."""
         if not self.sees(lab):
-            raise NotFoundError(f"{lab.lab_id} is not on the roster of campaign {lab.campaign}",
-                                subject=lab.lab_id)
+            raise NotFoundError("there is nothing here by that name or number")
 
     @property
     def unit_scope(self) -> str | None:
