@@ -162,9 +162,11 @@ def _sheet(sheet: Worksheet, header: Sequence[str], widths: Sequence[int],
 
 def campaign_xlsx(rows: Sequence[LabReport]) -> bytes:
     """The campaign as a workbook: sheet 汇总 has one row per lab, sheet 问题清单 one row per
-    failed or uncertain finding (passing checks are only counted) with its reviewer decision."""
+    failed or uncertain finding with its reviewer decision (what the secretariat works from),
+    and sheet 全部检查 one row per finding of every lab, passing checks included."""
     summary = []
     problems = []
+    every = []
     for lab in rows:
         data = lab.report
         if data is None:
@@ -176,21 +178,23 @@ def campaign_xlsx(rows: Sequence[LabReport]) -> bytes:
                         VERDICT_ZH.get(data["verdict"], data["verdict"]), counts.get("fail", 0),
                         counts.get("uncertain", 0), counts.get("pass", 0), data.get("created_at")))
         for index, f in enumerate(data["findings"]):
-            if f["status"] == "pass":
-                continue
             decision = lab.dispositions.get(index)
-            problems.append((
+            row = (
                 lab.lab_id, lab.lab_name, f["rule"], f["title"], _STATUS_ZH.get(f["status"]),
                 f.get("label"), f.get("expected"), f.get("found"), _where(f.get("location")),
                 f["message"], _decision_zh(decision), decision.reason if decision else None,
                 decision.reviewer if decision else None, decision.at if decision else None,
-            ))
+            )
+            every.append(row)
+            if f["status"] != "pass":
+                problems.append(row)
     book = Workbook()
     first = book.active
     assert first is not None
     first.title = "汇总"
     _sheet(first, SUMMARY_HEADER, SUMMARY_WIDTHS, summary)
     _sheet(book.create_sheet("问题清单"), FINDINGS_HEADER, FINDINGS_WIDTHS, problems)
+    _sheet(book.create_sheet("全部检查"), FINDINGS_HEADER, FINDINGS_WIDTHS, every)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

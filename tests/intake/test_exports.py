@@ -101,7 +101,7 @@ def test_workbook_sums_up_each_lab_and_lists_each_problem_with_its_decision():
         LabReport("L2021-001", LAB, "某省工业和信息化厅", _data(), {I_SEAL: DISMISSED}),
         LabReport("L2021-002", "国家机器人质量控制和技术评价实验室", "某行业协会", None, {}),
     ])
-    assert book.sheetnames == ["汇总", "问题清单"]
+    assert book.sheetnames == ["汇总", "问题清单", "全部检查"]
     summary = [list(row) for row in book["汇总"].iter_rows(values_only=True)]
     assert summary[0][:4] == ["实验室编号", "实验室名称", "推荐单位", "审查结论"]
     assert summary[1] == ["L2021-001", LAB, "某省工业和信息化厅", "未通过形式审查", 2, 1, 1,
@@ -125,6 +125,10 @@ def test_workbook_sums_up_each_lab_and_lists_each_problem_with_its_decision():
     assert seal["复核人"] == "王审核"
     assert seal["复核时间"] == "2021-06-01T08:00:00+00:00"
     assert missing["结论"] == "待人工核对"
+    # every finding, passing checks included, is a row of 全部检查
+    every = list(book["全部检查"].iter_rows(min_row=2, values_only=True))
+    assert len(every) == len(_data()["findings"])
+    assert "通过" in {row[4] for row in every}
 
     for ws in book.worksheets:
         assert ws.freeze_panes == "A2"
