@@ -226,6 +226,39 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A Celery worker of distributed mode: reads pages and gathers dossiers from the queue."""
+    import logging
+    import os
+
+    from api.tasks import configure
+    from intake.errors import InputError
+    from storage.db import Database
+
+    if settings.mode != "distributed":
+        # An embedded service takes its jobs itself; a worker beside it would review them twice.
+        raise InputError("dossier worker is distributed mode's worker: set DOSSIER_MODE="
+                         "distributed here and for dossier serve", subject="DOSSIER_MODE")
+    logging.basicConfig(level=args.loglevel.upper(),
+                        format="%(asctime)s %(levelname)s %(processName)s %(name)s: %(message)s")
+    database = Database(settings.database.url)
+    try:
+        database.migrate()  # a no-op at head; migrations take turns (PostgreSQL advisory lock)
+        if database.engine.dialect.name != "postgresql" or settings.storage.backend != "s3":
+            logging.getLogger(__name__).warning(
+                "workers on more than one machine need PostgreSQL and S3 storage; with %s and "
+                "%s storage, run workers on this machine only", database.engine.dialect.name,
+                settings.storage.backend)
+    finally:
+        database.dispose()
+    concurrency = args.concurrency or settings.queue.concurrency or os.cpu_count() or 1
+    argv = ["worker", f"--loglevel={args.loglevel}", f"--concurrency={concurrency}",
+            f"--queues={settings.queue.name}", f"--hostname={args.name}-{os.getpid()}@%h",
+            "--without-gossip", "--without-mingle", f"--pool={args.pool}"]
+    configure(settings).worker_main(argv)
+    return 0
+
+
 def _user() -> str:
     import getpass
 
@@ -300,6 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true",
                        help="load and queue the sample batch first, with demo accounts")
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="a worker of distributed mode (Celery, Redis broker); "
+                            "settings as for serve, DOSSIER_QUEUE__*")
+    worker.add_argument("--concurrency", type=int,
+                        help="pages at once (default: DOSSIER_QUEUE__CONCURRENCY, one per core)")
+    worker.add_argument("--pool", choices=["prefork", "solo"], default="prefork",
+                        help="solo: one page at a time in this process")
+    worker.add_argument("--name", default="dossier", help="the worker's name, before -PID@host")
+    worker.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    worker.set_defaults(func=cmd_worker)
 
     rules = sub.add_parser("rules", help="list the review rules")
     rules.set_defaults(func=cmd_rules)

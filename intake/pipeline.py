@@ -46,7 +46,7 @@ from intake.model import (
     TextSource,
 )
 from intake.normalize import canonical, clean_ocr_text
-from intake.ocr import tesseract, textlayer
+from intake.ocr import textlayer
 from intake.record import Record
 from intake.seals import detect_seals
 from intake.verdict import verdict_of
@@ -88,11 +88,13 @@ def read_page(task: PageTask) -> PageResult:
                                 max_pixels=task.max_pixels)
     layer = textlayer.page_words(Path(task.path), task.number, dpi) if kind == "pdf" else None
     if layer is None:
-        prepared = prepare.prepare(bgr, timeout=task.timeout)
+        # Whether the page is upside down is settled by the page read itself (one tesseract
+        # run per upright page instead of two).
+        prepared = prepare.prepare(bgr, timeout=task.timeout, defer_flip=True)
+        prepared, lines = prepare.read_upright(prepared, lang=task.lang, psm=task.psm,
+                                               timeout=task.timeout)
         bgr = prepare.upright(bgr, prepared.rotation, prepared.skew)
         grid = layout.find_grid(prepared.layout, dpi)
-        lines = tesseract.ocr_lines(prepared.gray, lang=task.lang, psm=task.psm,
-                                    timeout=task.timeout)
         rotation, skew, source = prepared.rotation, prepared.skew, TextSource.TESSERACT
         gray = prepared.layout
     else:
@@ -351,6 +353,20 @@ def review(
         results.append(result)
         if progress:
             progress(result)
+    return finish_review(results, record, documents, verifier, started, on_stage=on_stage)
+
+
+def finish_review(
+    results: list[PageResult],
+    record: Record,
+    documents: Sequence[Document],
+    verifier: Verifier | None,
+    started: float,
+    on_stage: Callable[[str], None] | None = None,
+) -> tuple[Report, list[PageResult]]:
+    """The dossier stages once every page is read (``results`` in document and page order),
+    wherever the pages were read: copies, verification, checks, the report. ``started`` is
+    the ``time.perf_counter()`` the review began at."""
     results = assign_copies(results)
     if on_stage:
         on_stage("verify")

@@ -94,12 +94,39 @@ class ApiSettings(BaseModel):
     bootstrap_users: SecretStr = SecretStr("")
 
 
+class QueueSettings(BaseModel):
+    """The task queue of distributed mode: Celery on a Redis broker (api/tasks.py).
+
+    A task held by a worker that died is handed out again once ``visibility_timeout`` seconds
+    have passed since it was taken, so it must be longer than the longest task (one page, or
+    gathering one dossier); a shorter one only costs duplicate work, which is idempotent.
+    """
+
+    broker_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
+    name: str = "dossier"  # the queue's name
+    key_prefix: str = ""  # prefixes every broker key: several deployments on one Redis
+    visibility_timeout: int = Field(default=1800, ge=1)
+    restore_seconds: int = Field(default=10, ge=1)  # how often a worker looks for such tasks
+    concurrency: int | None = Field(default=None, ge=1)  # tasks at once per worker; None: cores
+    retries: int = Field(default=5, ge=0)  # for a storage or database that is briefly away
+    retry_backoff_max: int = Field(default=120, ge=1)  # seconds
+    page_attempts: int = Field(default=3, ge=1)  # a page that stops its worker more is failed
+    # A queued or running job nothing has moved for this long is sent again (its tasks were
+    # lost, e.g. with a broker that restarted empty); workers look every sweep_seconds.
+    stall_seconds: float = Field(default=900.0, gt=0)
+    sweep_seconds: float = Field(default=60.0, gt=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOSSIER_", env_nested_delimiter="__")
 
+    # embedded: an in-process worker and a page process pool, nothing else to run;
+    # distributed: Celery workers (`dossier worker`) on a Redis broker, PostgreSQL and S3.
+    mode: Literal["embedded", "distributed"] = "embedded"
     data_dir: Path = Path("var")
     limits: Limits = Limits()
     ocr: OcrSettings = OcrSettings()
     storage: StorageSettings = StorageSettings()
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
+    queue: QueueSettings = QueueSettings()

@@ -335,3 +335,29 @@ class SessionRow(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[UserRow] = relationship()
+
+
+class PageState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+
+
+class JobPageRow(Base):
+    """One page of a job as read by a distributed worker (storage.db.pages): the truth about
+    which pages are done. One row per page, so a page read twice is still counted once."""
+
+    __tablename__ = "job_page"
+    __table_args__ = (
+        UniqueConstraint("job_id", "document_id", "page"),
+        CheckConstraint(_in("state", PageState), name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("document.id"), index=True)
+    page: Mapped[int] = mapped_column(Integer)  # 1-based within its document
+    state: Mapped[str] = mapped_column(String(16), default=PageState.RUNNING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)  # reads started, redeliveries too
+    result_key: Mapped[str | None] = mapped_column(String(500))  # the PageResult JSON in the store
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
