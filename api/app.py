@@ -284,8 +284,18 @@ def public_routes() -> APIRouter:
             except IntakeError as exc:
                 status[name] = f"error: {exc}"
                 status["status"] = "degraded"
-        status["worker"] = ("embedded" if svc.worker and svc.worker.alive
-                            else "none in this process")
+        if svc.settings.mode == "distributed":
+            from api.tasks import broker_probe
+
+            try:
+                status["broker"] = broker_probe(svc.settings)
+            except IntakeError as exc:
+                status["broker"] = f"error: {exc}"
+                status["status"] = "degraded"
+            status["worker"] = "distributed (dossier worker)"
+        else:
+            status["worker"] = ("embedded" if svc.worker and svc.worker.alive
+                                else "none in this process")
         return status
 
     @router.post("/api/login")

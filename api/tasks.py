@@ -158,6 +158,22 @@ def _send(task: str, *args: Any) -> None:
     app.tasks[task].apply_async(args)
 
 
+def broker_probe(settings: Settings) -> str:
+    """For /health: the broker answers, or a StorageUnavailableError-like message."""
+    url = settings.queue.broker_url.get_secret_value()
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except _BROKER_DOWN as exc:
+        from intake.errors import ToolError
+
+        raise ToolError(f"the broker does not answer ({type(exc).__name__})",
+                        subject="queue.broker_url") from None
+    finally:
+        client.close()
+    return f"redis, queue {settings.queue.name}"
+
+
 def enqueue(job_id: int) -> None:
     """Hand a queued job to the workers (``Services.dispatch`` in distributed mode). A broker
     that cannot be reached loses nothing: the job is queued in the database, and the workers'

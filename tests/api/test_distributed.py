@@ -311,6 +311,9 @@ def test_a_dossier_reviewed_by_workers_gets_the_embedded_report(
     app = create_app(settings, make_verifier=lambda: None)
     with TestClient(app) as client:
         assert app.state.services.worker is None
+        health = client.get("/health").json()
+        assert health["worker"] == "distributed (dossier worker)"
+        assert health["broker"].startswith("redis")
         token = client.post("/api/login", json={"username": "sec", "password": PASSWORD}
                             ).json()["token"]
         client.cookies.clear()
