@@ -46,3 +46,21 @@ def make_credit_code(registration: str, division: str, org_body: str) -> str:
     org = org_body + org_check_char(org_body)
     first17 = registration + division + org
     return first17 + check_char(first17)
+
+
+def credit_code_problem(code: str) -> str | None:
+    """What is wrong with a credit code, in Chinese for the reviewer; None when it is valid.
+
+    ``code`` is taken as printed or stored, only stripped and upper-cased: reading letters that
+    GB 32100 leaves out as the digits they resemble is the caller's choice.
+    """
+    code = code.strip().upper()
+    if len(code) != 18:
+        return f"应为18位，实为{len(code)}位"
+    bad = [c for c in code if c not in CHARSET]
+    if bad:
+        return f"含有GB 32100-2015不允许的字符“{''.join(dict.fromkeys(bad))}”"
+    want = check_char(code[:17])
+    if want != code[17]:
+        return f"校验码应为“{want}”，实为“{code[17]}”"
+    return None

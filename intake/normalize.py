@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from intake.codes import OCR_CONFUSIONS
 from intake.fields import FieldKind
@@ -30,6 +30,8 @@ _TRADITIONAL = str.maketrans({
 })
 
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "[", "】": "]", "〔": "[", "〕": "]"})
+# The dot between the parts of a transliterated name (阿卜杜·热合曼) comes in many code points.
+_NAME_DOTS = str.maketrans(dict.fromkeys("•・‧∙⋅･", "·"))
 _TRAILING = "。.，,;；:：、 "
 
 
@@ -55,7 +57,7 @@ def join_words(words: list[str]) -> str:
 def _fold(text: str) -> str:
     """Full width to half width (NFKC), traditional to simplified, one bracket style."""
     text = unicodedata.normalize("NFKC", text.translate(_BRACKETS))
-    return text.translate(_TRADITIONAL).translate(_BRACKETS)
+    return text.translate(_TRADITIONAL).translate(_BRACKETS).translate(_NAME_DOTS)
 
 
 def canonical_text(text: str) -> str:
@@ -97,10 +99,25 @@ def chinese_numeral(text: str) -> int | None:
 
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_CHINESE_NUMBER = re.compile(r"[〇○零一二两三四五六七八九十百千万亿]+(?:点[〇○零一二三四五六七八九]+)?")
+
+
+def chinese_number(text: str) -> Decimal | None:
+    """A Chinese numeral with an optional decimal part: 三十三点七 -> 33.7; None if not one."""
+    whole, _, fraction = text.partition("点")
+    value = chinese_numeral(whole) if whole else None
+    if value is None:
+        return None
+    if not fraction:
+        return Decimal(value)
+    if any(c not in _DIGITS for c in fraction):
+        return None
+    return Decimal(f"{value}." + "".join(str(_DIGITS[c]) for c in fraction))
 
 
 def parse_decimal(text: str) -> Decimal | None:
-    """The one number in a printed amount: '5,230.50 万元' -> 5230.50; None if none or several."""
+    """The one number in a printed amount: '5,230.50 万元' -> 5230.50, '三百五十六台（套）' -> 356,
+    '百分之三十三点七' -> 33.7; None if none or several."""
     folded = _fold(text).replace(",", "").replace("，", "").replace(" ", "")
     numbers = _NUMBER.findall(folded)
     if len(numbers) == 1:
@@ -109,26 +126,54 @@ def parse_decimal(text: str) -> Decimal | None:
         except InvalidOperation:
             return None
     if not numbers:
-        stripped = re.sub(r"[^\u4e00-\u9fff〇○]", "", folded)
-        for unit in ("台套", "台", "套", "万元", "份", "人", "项", "次", "元"):
+        stripped = re.sub(r"[^\u4e00-\u9fff〇○]", "", folded).removeprefix("百分之")
+        for unit in ("台套", "台", "套", "万元", "份", "人", "项", "次", "个", "元"):
             stripped = stripped.removesuffix(unit)
-        value = chinese_numeral(stripped)
-        return Decimal(value) if value is not None else None
+        return chinese_number(stripped) if _CHINESE_NUMBER.fullmatch(stripped) else None
     return None
+
+
+def percent(part: Decimal | int, total: Decimal | int, places: int = 1) -> Decimal | None:
+    """part / total as a percentage rounded half up at ``places``, as the online system prints
+    it; None when the total is zero."""
+    if not total:
+        return None
+    value = Decimal(part) * 100 / Decimal(total)
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+_FRACTION = re.compile(r"^(\d+(?:\.\d+)?)[/:∶比](\d+(?:\.\d+)?)$")
+
+
+def parse_ratio(text: str, places: int = 1) -> Decimal | None:
+    """A printed share as a percentage: '33.7%', '33.7％', '百分之三十三点七', or counts
+    '120/356', '120:356' (the percentage they make); None if it is none of them."""
+    folded = re.sub(r"\s+", "", _fold(text)).replace(",", "")
+    m = _FRACTION.match(folded)
+    if m:
+        return percent(Decimal(m[1]), Decimal(m[2]), places)
+    value = parse_decimal(folded)
+    if value is None:
+        return None
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 # Dates -------------------------------------------------------------------------------------
 
-_DATE_NUMERIC = re.compile(r"(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?")
-_DATE_CHINESE = re.compile(r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月"
-                           r"([一二三四五六七八九十]{1,3})日")
+_DATE_NUMERIC = re.compile(
+    r"(?<!\d)(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})(?!\d)\s*[日号]?")
+_DATE_COMPACT = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
+_DATE_CHINESE = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年\s*([一二三四五六七八九十]{1,3})\s*月"
+                           r"\s*([一二三四五六七八九十]{1,3})\s*[日号]")
+# What engines print for 日 at the end of a date.
+_DAY_CONFUSIONS = str.maketrans({"曰": "日", "目": "日"})
 
 
 def parse_date(text: str) -> date | None:
-    """2021年3月5日, 2021.3.5, 2021-03-05, 2021/3/5, 二〇二一年三月五日 -> date; else None."""
-    folded = _fold(text)
-    m = _DATE_NUMERIC.search(folded)
+    """2021年3月5日, 2021.3.5, 2021-03-05, 2021/3/5, 20210305, 二〇二一年三月五日 -> date; else None."""
+    folded = _fold(text).translate(_DAY_CONFUSIONS)
     parts: tuple[int | None, ...]
+    m = _DATE_NUMERIC.search(folded) or _DATE_COMPACT.search(folded)
     if m:
         parts = (int(m[1]), int(m[2]), int(m[3]))
     else:
@@ -143,6 +188,40 @@ def parse_date(text: str) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+_CN_DIGITS = "〇一二三四五六七八九"
+
+
+def _chinese_small(n: int) -> str:
+    """1..31 in Chinese numerals as dates print them: 十, 十二, 二十, 三十一."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _CN_DIGITS[tens] + "十")
+    return head + (_CN_DIGITS[ones] if ones else "")
+
+
+def render_date(d: date, form: str) -> str:
+    """``d`` printed in one of DATE_FORMS; the inverse of ``parse_date`` for each form."""
+    if form == "chinese":
+        year = "".join(_CN_DIGITS[int(c)] for c in str(d.year))
+        return f"{year}年{_chinese_small(d.month)}月{_chinese_small(d.day)}日"
+    return {
+        "ymd": f"{d.year}年{d.month}月{d.day}日",
+        "ymd0": f"{d.year}年{d.month:02d}月{d.day:02d}日",
+        "dots": f"{d.year}.{d.month}.{d.day}",
+        "iso": d.isoformat(),
+        "slash": f"{d.year}/{d.month}/{d.day}",
+        "compact": f"{d.year}{d.month:02d}{d.day:02d}",
+    }[form]
+
+
+DATE_FORMS = ("ymd", "ymd0", "dots", "iso", "slash", "compact", "chinese")
+
+
+def canonical_name(text: str) -> str:
+    """An organisation's or person's name compared across widths, brackets, traditional forms,
+    spaces and the dots of transliterated names."""
+    return canonical_text(text)
 
 
 def canonical(kind: FieldKind, text: str, places: int = 0) -> str | None:

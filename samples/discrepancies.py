@@ -24,21 +24,48 @@ KINDS: tuple[str, ...] = (
     "field_mismatch", "missing_seal", "wrong_seal", "missing_opinion", "opinion_disagrees",
     "expired_certificate", "missing_page", "copy_differs",
 )
+# Kinds added after the first eight, for the failure-ground and ratio rules. They are asked for
+# by name or with "every"; "all" keeps meaning KINDS, so a seed makes the batch it always made.
+EXTRA_KINDS: tuple[str, ...] = ("ratio_mismatch", "annual_reports_missing", "preliminary_not_passed")
+ALL_KINDS: tuple[str, ...] = KINDS + EXTRA_KINDS
 # The order injections are worked out in, so later ones can avoid what earlier ones took.
-_ORDER = ("expired_certificate", "missing_opinion", "opinion_disagrees", "missing_seal",
-          "wrong_seal", "field_mismatch", "copy_differs", "missing_page")
+_ORDER = ("expired_certificate", "annual_reports_missing", "preliminary_not_passed",
+          "missing_opinion", "opinion_disagrees", "missing_seal", "wrong_seal", "ratio_mismatch",
+          "field_mismatch", "copy_differs", "missing_page")
+_OPINION_KINDS = ("missing_opinion", "opinion_disagrees", "preliminary_not_passed")
+# The rules that fail on each kind: a discrepancy is found when one of them fails where it is.
+DETECTED_BY: dict[str, tuple[str, ...]] = {
+    "field_mismatch": ("field.match",),
+    "copy_differs": ("field.match", "copies.same"),
+    "missing_seal": ("seal.legal_entity", "seal.recommending_unit"),
+    "wrong_seal": ("seal.legal_entity", "seal.recommending_unit"),
+    "missing_opinion": ("opinion.present",),
+    "opinion_disagrees": ("opinion.agrees",),
+    "expired_certificate": ("qualification.valid",),
+    "missing_page": ("pages.complete",),
+    "ratio_mismatch": ("ratio.consistent", "field.match"),
+    "annual_reports_missing": ("ground.annual_reports",),
+    "preliminary_not_passed": ("ground.preliminary_passed", "opinion.agrees"),
+}
+RATIO_FIELDS = {"resources.equipment_leading_ratio": ("resources.equipment_leading",
+                                                      "resources.equipment_total"),
+                "resources.staff_senior_ratio": ("resources.staff_senior", "resources.staff_total")}
 _FIELD_KIND_ORDER = tuple(FieldKind)
 
 
 def parse_kinds(kinds: Sequence[str] | None) -> tuple[str, ...]:
-    """None -> field_mismatch only; ["all"] -> every kind; else the kinds named, checked."""
+    """None -> field_mismatch only; ["all"] -> the first eight kinds (KINDS); ["every"] -> every
+    kind (ALL_KINDS); else the kinds named, checked."""
     if not kinds:
         return ("field_mismatch",)
     if list(kinds) == ["all"]:
         return KINDS
-    unknown = [k for k in kinds if k not in KINDS]
+    if list(kinds) == ["every"]:
+        return ALL_KINDS
+    unknown = [k for k in kinds if k not in ALL_KINDS]
     if unknown:
-        raise ValueError(f"unknown discrepancy kinds {unknown}; known: {', '.join(KINDS)} or all")
+        raise ValueError(f"unknown discrepancy kinds {unknown}; known: {', '.join(ALL_KINDS)}, "
+                         "all or every")
     return tuple(dict.fromkeys(kinds))
 
 
@@ -141,10 +168,8 @@ def _feasible(kind: str, chosen: list[str]) -> bool:
         return True
     if kind in ("missing_seal", "wrong_seal"):
         return chosen.count("missing_seal") + chosen.count("wrong_seal") < 2
-    if kind == "missing_opinion":
-        return kind not in chosen and "opinion_disagrees" not in chosen
-    if kind == "opinion_disagrees":
-        return kind not in chosen and "missing_opinion" not in chosen
+    if kind in _OPINION_KINDS:  # each rewrites the opinion: one per lab
+        return not any(k in chosen for k in _OPINION_KINDS)
     return kind not in chosen
 
 
@@ -254,6 +279,49 @@ def _plan_missing_page(state: _Planning, kind: str) -> None:
     state.add(kind, (1,), form_page=page, detail=f"第1份申请材料缺少信息表第{page}页（共{total}页）")
 
 
+def _plan_annual_reports_missing(state: _Planning, kind: str) -> None:
+    """No annual quality report in any of the three years, online and on paper (ground 7)."""
+    record = state.record
+    years = fields.quality_report_years(record["campaign"])
+    for year in years:
+        record["quality_reports"][str(year)] = 0
+        state.used.add(f"quality_reports.{year}")
+    spec = fields.quality_report_field(years[-1])
+    printed = fields.format_value(spec, 0)
+    state.add(kind, (1, 2), field=spec.key, label=spec.label, where="body", expected=printed,
+              printed=printed,
+              detail=f"{years[0]}—{years[-1]}年度产品质量分析报告均为0份，"
+                     "连续3年无报告（复核不予通过情形7）")
+
+
+def _plan_preliminary_not_passed(state: _Planning, kind: str) -> None:
+    """The recommending unit refused, online and on paper (ground 4)."""
+    opinion = state.record["opinions"]["recommending_unit"]
+    expected = opinion["text"]
+    opinion.update(text=DISAGREE_TEXT, agree=False)
+    state.plan.opinion_text = DISAGREE_TEXT
+    state.add(kind, (1, 2), expected=expected, printed=DISAGREE_TEXT,
+              detail="网上系统和书面意见均显示推荐单位初审未通过（复核不予通过情形4）")
+
+
+def _plan_ratio_mismatch(state: _Planning, kind: str) -> None:
+    """A share printed in both copies that the printed counts do not make."""
+    free = [key for key in RATIO_FIELDS if key not in state.used
+            and not any(k in state.used for k in RATIO_FIELDS[key])]
+    if not free:
+        return
+    spec = _spec(state.rng.choice(free))
+    state.used.update((spec.key, *RATIO_FIELDS[spec.key]))
+    value = fields.record_value(state.record, spec.key)
+    expected = fields.format_value(spec, value)
+    printed = fields.format_value(spec, _alter_percent(float(value), state.rng))
+    for copy in (1, 2):
+        state.plan.printed[copy]["body", spec.key] = printed
+    state.add(kind, (1, 2), field=spec.key, label=spec.label, where="body", expected=expected,
+              printed=printed,
+              detail=f"“{spec.label}”填写为“{printed}”，与所填数量算得的“{expected}”不符")
+
+
 _PLANNERS = {
     "expired_certificate": _plan_expired,
     "missing_opinion": _plan_missing_opinion,
@@ -263,6 +331,9 @@ _PLANNERS = {
     "field_mismatch": _plan_field,
     "copy_differs": _plan_field,
     "missing_page": _plan_missing_page,
+    "ratio_mismatch": _plan_ratio_mismatch,
+    "annual_reports_missing": _plan_annual_reports_missing,
+    "preliminary_not_passed": _plan_preliminary_not_passed,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from intake.checks.campaign import in_words, required_copies
 from intake.checks.rule import finding
 from intake.dossier import PageResult, copies_of
 from intake.model import Finding, Location, PageKind, Status
@@ -16,7 +17,7 @@ RULES = {
     "pages.complete": ("页码连续、无缺页重页", CLAUSE_FORMAT),
     "pages.readable": ("每页均可识读", CLAUSE_FORMAT),
 }
-REQUIRED_COPIES = 2
+REQUIRED_COPIES = 2  # unless the campaign's file says otherwise
 
 
 def check(results: list[PageResult], record: object) -> list[Finding]:
@@ -33,12 +34,13 @@ def check(results: list[PageResult], record: object) -> list[Finding]:
     copies = copies_of(results, PageKind.FORM)
     approvals = copies_of(results, PageKind.APPROVAL)
     count = len(copies)
-    if count < REQUIRED_COPIES:
+    required = required_copies(getattr(record, "campaign", ""), "volume", REQUIRED_COPIES)
+    if count < required:
         where = Location(numbered[0].page.document, numbered[0].page.number) if numbered else None
         findings.append(finding(
             RULES, "dossier.copies", Status.FAIL,
-            f"申请材料装订册应一式两份，只识别到{count}份。", where,
-            expected=str(REQUIRED_COPIES), found=str(count)))
+            f"申请材料装订册应一式{in_words(required)}份，只识别到{count}份。",
+            where, expected=str(required), found=str(count)))
     for copy, pages in copies.items():
         footers = [r.page.footer for r in pages + approvals.get(copy, []) if r.page.footer]
         if not footers:

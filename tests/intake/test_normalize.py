@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -6,12 +7,19 @@ from hypothesis import strategies as st
 
 from intake.fields import FieldKind
 from intake.normalize import (
+    DATE_FORMS,
     canonical,
+    canonical_code,
     canonical_credit_code,
+    canonical_name,
+    chinese_number,
     chinese_numeral,
     clean_ocr_text,
     parse_date,
     parse_decimal,
+    parse_ratio,
+    percent,
+    render_date,
 )
 
 
@@ -92,3 +100,143 @@ def test_chinese_numerals_agree_with_arabic(n):
         elif parts:
             zero = True
     assert chinese_numeral("".join(parts)) == n
+
+
+# Properties: every supported rendering reads as the same value, and keys are fixed points. ----
+
+_CN = "零一二三四五六七八九"
+_FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
+dates = st.dates(min_value=date(1990, 1, 1), max_value=date(2099, 12, 31))
+KINDS_WITH_KEYS = [FieldKind.TEXT, FieldKind.NAME, FieldKind.CODE, FieldKind.CREDIT_CODE,
+                   FieldKind.EMAIL, FieldKind.DATE, FieldKind.INT, FieldKind.DECIMAL,
+                   FieldKind.PERCENT]
+
+
+def full_width(text: str) -> str:
+    return "".join(_FULL_WIDTH.get(c, c) for c in text)
+
+
+def _four(n: int) -> str:
+    parts, zero = [], False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = n // value % 10
+        if d:
+            if zero:
+                parts.append("零")
+            parts.append(_CN[d] + unit)
+            zero = False
+        elif parts:
+            zero = True
+    return "".join(parts)
+
+
+def chinese(n: int) -> str:
+    """The standard reading of 0 <= n < 10**8: 12345 -> 一万二千三百四十五, 10005 -> 一万零五."""
+    if n == 0:
+        return "零"
+    high, low = divmod(n, 10_000)
+    if not high:
+        return _four(low)
+    tail = ("零" if low < 1000 else "") + _four(low) if low else ""
+    return _four(high) + "万" + tail
+
+
+@given(dates, st.sampled_from(DATE_FORMS))
+def test_any_date_in_any_printed_form_reads_as_that_day(day, form):
+    text = render_date(day, form)
+    assert parse_date(text) == day
+    assert canonical(FieldKind.DATE, text) == day.isoformat()
+    assert canonical(FieldKind.DATE, full_width(text)) == day.isoformat()
+    assert canonical(FieldKind.DATE, f"日期：{text}。") == day.isoformat()
+
+
+def test_dates_read_with_the_day_misread_or_spaced():
+    assert parse_date("2021年3月5曰") == date(2021, 3, 5)
+    assert parse_date("二〇二一 年 三 月 五 日") == date(2021, 3, 5)
+    assert parse_date("2021年3月5号") == date(2021, 3, 5)
+    assert parse_date("电话 62574990") is None
+    assert parse_date("证书编号 201719123456") is None
+
+
+@given(st.integers(min_value=0, max_value=99_999_999),
+       st.sampled_from(["台（套）", "台(套)", "万元", "人", "份", "项", "次", ""]))
+def test_any_count_in_arabic_or_chinese_numerals_with_any_unit_reads_alike(n, unit):
+    key = str(n)
+    assert canonical(FieldKind.INT, f"{n}{unit}") == key
+    assert canonical(FieldKind.INT, f"{n:,} {unit}") == key
+    assert canonical(FieldKind.INT, full_width(f"{n}") + unit) == key
+    assert canonical(FieldKind.INT, chinese(n) + unit) == key
+
+
+@given(st.decimals(min_value=0, max_value=999_999, places=2, allow_nan=False,
+                   allow_infinity=False))
+def test_any_amount_reads_alike_with_or_without_separators_and_unit(value):
+    key = canonical(FieldKind.DECIMAL, f"{value}", 2)
+    assert key == f"{value:.2f}"
+    assert canonical(FieldKind.DECIMAL, f"{value:,.2f} 万元", 2) == key
+    assert canonical(FieldKind.DECIMAL, full_width(f"{value:.2f}") + "万元", 2) == key
+
+
+@given(st.integers(min_value=0, max_value=1000), st.integers(min_value=0, max_value=9))
+def test_any_percentage_reads_alike_in_digits_and_in_chinese(whole, tenth):
+    text = f"{whole}.{tenth}"
+    assert parse_ratio(f"{text}%") == Decimal(text)
+    assert parse_ratio(f"{text}％") == Decimal(text)
+    assert parse_ratio(f"百分之{chinese(whole)}点{_CN[tenth]}") == Decimal(text)
+    assert canonical(FieldKind.PERCENT, f"{text}%", 1) == canonical(FieldKind.PERCENT, text, 1)
+
+
+@given(st.integers(min_value=0, max_value=5000), st.integers(min_value=1, max_value=5000))
+def test_printed_counts_read_as_the_share_they_make(part, total):
+    assert parse_ratio(f"{part}/{total}") == percent(part, total)
+    assert parse_ratio(f"{part}:{total}") == percent(part, total)
+    assert percent(part, total) == (Decimal(part * 100) / Decimal(total)).quantize(
+        Decimal("0.1"), rounding="ROUND_HALF_UP")
+
+
+def test_shares_round_half_up_and_a_zero_total_has_none():
+    assert percent(1, 8) == Decimal("12.5")
+    assert percent(1, 16) == Decimal("6.3")  # 6.25 -> 6.3, not banker's 6.2
+    assert percent(3, 0) is None
+    assert chinese_number("三十三点七") == Decimal("33.7")
+    assert chinese_number("点七") is None
+    assert parse_ratio("约三成") is None
+
+
+_NAME_PARTS = st.text(alphabet=st.sampled_from(list("国家电线缆质量监督检验中心上海江苏ABCabc123")),
+                      min_size=1, max_size=12)
+
+
+@given(_NAME_PARTS, _NAME_PARTS)
+def test_a_name_reads_alike_across_widths_brackets_spaces_and_dots(head, place):
+    key = canonical_name(f"{head}({place})")
+    assert canonical_name(f"{full_width(head)}（{place}）") == key
+    assert canonical_name(" ".join(f"{head}({place})")) == key
+    assert canonical_name(f"{head}〔{place}〕") == canonical_name(f"{head}[{place}]")
+    assert canonical_name(f"{head}・{place}") == canonical_name(f"{head}·{place}") == \
+        canonical_name(f"{head}•{place}")
+
+
+@given(st.text(alphabet=st.sampled_from(list("0123456789ABCDEFGHJKLMNPQRTUWXY")), min_size=1,
+               max_size=20), st.sampled_from([" ", "-", "—", "  "]))
+def test_a_code_reads_alike_across_widths_spaces_and_dashes(code, sep):
+    key = canonical_code(code)
+    assert canonical_code(full_width(code)) == key
+    assert canonical_code(sep.join(code)) == key
+    assert canonical_code(code.lower()) == key
+
+
+@given(st.text(max_size=30), st.sampled_from(KINDS_WITH_KEYS))
+def test_every_key_is_a_fixed_point(text, kind):
+    key = canonical(kind, text, 2)
+    if key is not None:
+        assert canonical(kind, key, 2) == key
+
+
+@given(dates, st.sampled_from(DATE_FORMS), st.integers(min_value=0, max_value=99_999_999))
+def test_keys_of_printed_values_are_fixed_points(day, form, n):
+    for kind, text in ((FieldKind.DATE, render_date(day, form)), (FieldKind.INT, chinese(n)),
+                       (FieldKind.INT, f"{n:,} 台（套）")):
+        key = canonical(kind, text)
+        assert key is not None
+        assert canonical(kind, key) == key

@@ -10,8 +10,16 @@ import pdfplumber
 import pytest
 
 from intake.fields import FieldKind, all_labels, format_value, record_value
-from samples.discrepancies import KINDS, alter, field_targets, parse_kinds
-from samples.generate import plan_batch
+from samples.discrepancies import (
+    ALL_KINDS,
+    DETECTED_BY,
+    EXTRA_KINDS,
+    KINDS,
+    alter,
+    field_targets,
+    parse_kinds,
+)
+from samples.generate import generate_batch, plan_batch
 
 from .conftest import Batch
 
@@ -196,3 +204,90 @@ def _render(path, page: int):
         return np.asarray(document[page - 1].render(scale=200 / 72).to_pil().convert("RGB"))
     finally:
         document.close()
+
+
+# The kinds added for the failure-ground and ratio rules. ------------------------------------
+
+EXTRA = ["ratio_mismatch", "annual_reports_missing", "preliminary_not_passed"]
+
+
+def test_every_means_all_kinds_and_all_keeps_its_old_meaning() -> None:
+    assert parse_kinds(["every"]) == ALL_KINDS == (*KINDS, *EXTRA_KINDS)
+    assert parse_kinds(["all"]) == KINDS
+    assert set(EXTRA_KINDS).isdisjoint(KINDS)
+    assert parse_kinds(EXTRA) == tuple(EXTRA)
+
+
+def test_extra_kinds_change_what_they_say_in_record_and_plan() -> None:
+    lab = plan_batch(labs=2, seed=3, discrepancies=3, kinds=EXTRA).labs[1]
+    by_kind = {i.kind: i for i in lab.plan.injections}
+    assert set(by_kind) == set(EXTRA)
+    record = lab.record
+    assert set(record["quality_reports"].values()) == {0}
+    assert record["opinions"]["recommending_unit"]["agree"] is False
+    assert lab.plan.opinion_text == record["opinions"]["recommending_unit"]["text"] == \
+        "不同意该实验室通过初审。"
+    ratio = by_kind["ratio_mismatch"]
+    assert ratio.copies == (1, 2)
+    assert ratio.printed != ratio.expected
+    assert all(lab.plan.printed[c]["body", ratio.field] == ratio.printed for c in (1, 2))
+    # The share printed is off the counts by more than a rounding slip.
+    assert abs(float(ratio.printed.rstrip("%")) - float(ratio.expected.rstrip("%"))) > 0.1
+
+
+def test_the_opinion_kinds_exclude_each_other() -> None:
+    for seed in range(6):
+        for lab in plan_batch(labs=2, seed=seed, discrepancies=4, kinds=[
+                "missing_opinion", "opinion_disagrees", "preliminary_not_passed",
+                "field_mismatch"]).labs:
+            kinds = [i.kind for i in lab.plan.injections]
+            assert sum(k in kinds for k in ("missing_opinion", "opinion_disagrees",
+                                            "preliminary_not_passed")) <= 1
+
+
+@pytest.fixture(scope="module")
+def extra_batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    root = tmp_path_factory.mktemp("extra")
+    return Batch(root, generate_batch(root, labs=2, seed=5, text_layer=True, discrepancies=3,
+                                      kinds=EXTRA))
+
+
+def test_the_rules_find_the_extra_kinds_on_the_digital_printout(extra_batch: Batch) -> None:
+    for index in (0, 1):
+        failing = {f.rule for f in _review(extra_batch.lab(index)).findings
+                   if f.status.value == "fail"}
+        injected = {d["kind"] for d in extra_batch.truth(index)["discrepancies"]}
+        if index == 0:
+            assert injected == set()
+            assert failing == set()
+        else:
+            assert injected == set(EXTRA)
+            assert all(set(DETECTED_BY[k]) <= failing for k in EXTRA)
+
+
+def test_every_kind_names_the_rules_that_find_it() -> None:
+    from intake.checks import all_rules
+
+    assert set(DETECTED_BY) == set(ALL_KINDS)
+    for rules in DETECTED_BY.values():
+        assert set(rules) <= set(all_rules())
+
+
+def _review(lab):
+    from intake.pipeline import ReviewOptions, review
+    from intake.record import load_record
+
+    files = sorted(p for p in lab.iterdir() if p.suffix == ".pdf")
+    report, _ = review(files, load_record(lab / "record.json"), ReviewOptions())
+    return report
+
+
+@pytest.mark.slow
+def test_the_rules_find_every_first_kind_on_the_digital_printout(text_batch: Batch) -> None:
+    # wrong_seal needs the seal's ring read by the precise engine, which this run goes without.
+    for index in text_batch.dirty:
+        failing = {f.rule for f in _review(text_batch.lab(index)).findings
+                   if f.status.value == "fail"}
+        for d in text_batch.truth(index)["discrepancies"]:
+            if d["kind"] != "wrong_seal":
+                assert failing & set(DETECTED_BY[d["kind"]]), d
