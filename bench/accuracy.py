@@ -22,9 +22,9 @@ from samples.generate import generate_batch
 
 
 def run(out: Path, labs: int, seed: int, degrade: str, gray: bool, discrepancies: int,
-        workers: int, verify: str) -> tuple[Score, float, int]:
+        workers: int, verify: str, kinds: list[str] | None = None) -> tuple[Score, float, int]:
     manifest = generate_batch(out / "samples", labs=labs, seed=seed, degrade=degrade, gray=gray,
-                              discrepancies=discrepancies)
+                              discrepancies=discrepancies, kinds=kinds)
     verifier = make_verifier(verify)
     total = Score()
     pages = 0
@@ -59,10 +59,12 @@ def main() -> None:
     parser.add_argument("--discrepancies", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--verify", default="rapidocr", choices=["rapidocr", "tesseract", "none"])
+    parser.add_argument("--kinds", nargs="*", help="discrepancy kinds (default: field_mismatch; "
+                        "'all' the first eight, 'every' all of them)")
     parser.add_argument("--out", type=Path, default=Path("bench/out/accuracy"))
     args = parser.parse_args()
     s, seconds, pages = run(args.out, args.labs, args.seed, args.degrade, args.gray,
-                            args.discrepancies, args.workers, args.verify)
+                            args.discrepancies, args.workers, args.verify, args.kinds)
     print()
     print("| degrade | gray | dossiers | clean passed | injected found | false alarms "
           "(of clean fields) | uncertain | s/page |")
@@ -71,6 +73,18 @@ def main() -> None:
     print(f"| {args.degrade} | {'yes' if args.gray else 'no'} | {s.dossiers} | "
           f"{s.clean_passed}/{s.clean} | {s.detected}/{s.injected} | "
           f"{s.false_alarms}/{clean_fields} | {s.uncertain} | {seconds / max(pages, 1):.2f} |")
+    print()
+    print("| kind | injected | caught (a rule meant for it fails) | recall |")
+    print("|---|---|---|---|")
+    for kind in sorted(s.kind_injected):
+        n, k = s.kind_injected[kind], s.kind_detected[kind]
+        print(f"| {kind} | {n} | {k} | {k / n:.1%} |")
+    print()
+    print(f"other rules failing with nothing to catch: {len(s.rule_alarms)}/{s.rule_checks} "
+          f"({len(s.rule_alarms) / max(s.rule_checks, 1):.2%}); uncertain findings "
+          f"{s.uncertain}/{s.findings} ({s.uncertain / max(s.findings, 1):.2%})")
+    for line in s.rule_alarms:
+        print("rule false alarm:", line)
     for line in s.missed:
         print("missed:", line)
     for line in s.alarms:

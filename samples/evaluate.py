@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from samples.discrepancies import DETECTED_BY
 
 # Discrepancies that the field rule is meant to catch, and the copy they are on.
 FIELD_KINDS = ("field_mismatch", "copy_differs")
@@ -19,15 +22,25 @@ class Score:
     fields_checked: int = 0
     false_alarms: int = 0
     uncertain: int = 0
+    findings: int = 0  # every finding of every report
     missed: list[str] = field(default_factory=list)
     alarms: list[str] = field(default_factory=list)
+    # Every kind of discrepancy: injected, and caught by one of its rules failing.
+    kind_injected: Counter[str] = field(default_factory=Counter)
+    kind_detected: Counter[str] = field(default_factory=Counter)
+    # Checks other than field.match that failed without a discrepancy to explain them.
+    rule_checks: int = 0
+    rule_alarms: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
         for name in ("dossiers", "clean", "clean_passed", "injected", "detected",
-                     "fields_checked", "false_alarms", "uncertain"):
+                     "fields_checked", "false_alarms", "uncertain", "findings", "rule_checks"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.missed += other.missed
         self.alarms += other.alarms
+        self.kind_injected += other.kind_injected
+        self.kind_detected += other.kind_detected
+        self.rule_alarms += other.rule_alarms
 
 
 def _copies(item: dict[str, Any]) -> set[int]:
@@ -59,4 +72,32 @@ def score_report(report: dict[str, Any], truth: dict[str, Any]) -> Score:
     if not truth.get("discrepancies"):
         s.clean = 1
         s.clean_passed = int(report["verdict"] == "pass")
+    _score_kinds(s, report, truth)
     return s
+
+
+def _score_kinds(s: Score, report: dict[str, Any], truth: dict[str, Any]) -> None:
+    """Per kind: a discrepancy is caught when a rule meant to catch it fails (on its field,
+    where it has one). A rule other than field.match failing with nothing injected that it is
+    meant to catch is a false alarm."""
+    lab = report["lab_id"]
+    findings = report["findings"]
+    s.findings = len(findings)
+    fails = [f for f in findings if f["status"] == "fail"]
+    expected_rules: set[str] = set()
+    for d in truth.get("discrepancies", []):
+        kind = d["kind"]
+        rules = DETECTED_BY.get(kind, ())
+        expected_rules.update(rules)
+        s.kind_injected[kind] += 1
+        caught = any(f["rule"] in rules and (kind not in FIELD_KINDS or f.get("field") == d.get(
+            "field")) for f in fails)
+        if caught:
+            s.kind_detected[kind] += 1
+        elif kind not in FIELD_KINDS:
+            s.missed.append(f"{lab}: {kind} ({', '.join(rules)})")
+    others = [f for f in findings if f["rule"] != "field.match"]
+    s.rule_checks = len(others)
+    for f in others:
+        if f["status"] == "fail" and f["rule"] not in expected_rules:
+            s.rule_alarms.append(f"{lab}: {f['rule']} {f['message'][:80]}")

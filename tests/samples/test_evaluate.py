@@ -1,0 +1,42 @@
+"""The bench's scoring: a discrepancy counts as caught only when a rule meant for it fails."""
+
+from samples.evaluate import Score, score_report
+
+
+def _finding(rule, status, field=None, copy=1):
+    return {"rule": rule, "status": status, "field": field, "message": f"{rule} {status}",
+            "evidence": {"copy": copy}}
+
+
+TRUTH = {"discrepancies": [
+    {"kind": "field_mismatch", "field": "identity.lab_name"},
+    {"kind": "missing_seal", "document": "opinion-1.pdf"},
+    {"kind": "annual_reports_missing"},
+]}
+
+
+def test_each_kind_is_caught_by_its_own_rules_only():
+    report = {"lab_id": "L1", "verdict": "fail", "findings": [
+        _finding("field.match", "fail", "identity.lab_name", 1),
+        _finding("field.match", "fail", "identity.lab_name", 2),
+        _finding("seal.recommending_unit", "fail"),
+        _finding("ground.annual_reports", "uncertain"),  # sent to a human, not caught
+        _finding("pages.complete", "fail"),  # nothing injected explains it
+        _finding("opinion.agrees", "pass"),
+    ]}
+    s = Score()
+    s.add(score_report(report, TRUTH))
+    assert s.kind_injected == {"field_mismatch": 1, "missing_seal": 1, "annual_reports_missing": 1}
+    assert s.kind_detected == {"field_mismatch": 1, "missing_seal": 1}
+    assert len(s.rule_alarms) == 1
+    assert "pages.complete" in s.rule_alarms[0]
+    assert s.rule_checks == 4
+    assert any("annual_reports_missing" in m for m in s.missed)
+
+
+def test_a_field_discrepancy_caught_on_another_field_is_missed():
+    report = {"lab_id": "L1", "verdict": "fail", "findings": [
+        _finding("field.match", "fail", "identity.address", 1)]}
+    s = score_report(report, {"discrepancies": [TRUTH["discrepancies"][0]]})
+    assert s.kind_detected["field_mismatch"] == 0
+    assert s.false_alarms == 1
