@@ -54,7 +54,11 @@ def score_report(report: dict[str, Any], truth: dict[str, Any]) -> Score:
     s = Score(dossiers=1)
     lab = report["lab_id"]
     injected = [d for d in truth.get("discrepancies", []) if d["kind"] in FIELD_KINDS]
-    expected_fails = {(d["field"], c) for d in injected for c in _copies(d)}
+    # A field may also fail because another kind changed it (a ratio that no longer agrees
+    # with the record): that failure is expected too, though not scored as a field kind.
+    expected_fails = {(d["field"], c) for d in truth.get("discrepancies", [])
+                      if d.get("field") and "field.match" in DETECTED_BY.get(d["kind"], ())
+                      for c in _copies(d)}
     field_findings = [f for f in report["findings"] if f["rule"] == "field.match"]
     s.fields_checked = len(field_findings)
     s.uncertain = sum(1 for f in report["findings"] if f["status"] == "uncertain")

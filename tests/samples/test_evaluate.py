@@ -40,3 +40,14 @@ def test_a_field_discrepancy_caught_on_another_field_is_missed():
     s = score_report(report, {"discrepancies": [TRUTH["discrepancies"][0]]})
     assert s.kind_detected["field_mismatch"] == 0
     assert s.false_alarms == 1
+
+
+def test_a_field_changed_by_a_ratio_discrepancy_is_not_a_false_alarm():
+    truth = {"discrepancies": [{"kind": "ratio_mismatch",
+                                "field": "resources.staff_senior_ratio", "document": "volume-1.pdf"}]}
+    report = {"lab_id": "L1", "verdict": "fail", "findings": [
+        _finding("field.match", "fail", "resources.staff_senior_ratio", 1),
+        _finding("ratio.consistent", "fail", "resources.staff_senior_ratio", 1)]}
+    s = score_report(report, truth)
+    assert s.false_alarms == 0
+    assert s.kind_detected["ratio_mismatch"] == 1
