@@ -10,6 +10,9 @@ from samples.discrepancies import DETECTED_BY
 
 # Discrepancies that the field rule is meant to catch, and the copy they are on.
 FIELD_KINDS = ("field_mismatch", "copy_differs")
+# Rules that also fail, truly, as a consequence of a kind: the approval page is the last
+# numbered page of the bound form, so without it the page sequence is short as well.
+CONSEQUENCES: dict[str, tuple[str, ...]] = {"missing_opinion": ("pages.complete",)}
 
 
 @dataclass
@@ -93,6 +96,7 @@ def _score_kinds(s: Score, report: dict[str, Any], truth: dict[str, Any]) -> Non
         kind = d["kind"]
         rules = DETECTED_BY.get(kind, ())
         expected_rules.update(rules)
+        expected_rules.update(CONSEQUENCES.get(kind, ()))
         s.kind_injected[kind] += 1
         caught = any(f["rule"] in rules and (kind not in FIELD_KINDS or f.get("field") == d.get(
             "field")) for f in fails)
