@@ -23,8 +23,9 @@ from intake.checks import (
     roster,
     seals_present,
 )
+from intake.checks.rule import finding
 from intake.dossier import PageResult
-from intake.model import Finding
+from intake.model import Finding, Status
 from intake.record import Record
 
 RULE_MODULES = (roster, application, completeness, copies, field_match, credit_code, ratios,
@@ -36,9 +37,35 @@ def run_checks(results: list[PageResult], record: Record) -> list[Finding]:
     findings: list[Finding] = []
     for module in RULE_MODULES:
         findings.extend(module.check(results, record))
+    findings = fold_fields_of_missing_pages(findings)
     for summary in SUMMARY_MODULES:
         findings.extend(summary.summarise(findings))
     return findings
+
+
+def fold_fields_of_missing_pages(findings: list[Finding]) -> list[Finding]:
+    """A copy short of a page is short of that page's fields too: one finding says which
+    fields were not read, beside the missing page, instead of one per field."""
+    short = {f.evidence.get("copy") for f in findings
+             if f.rule == "pages.complete" and f.status is Status.FAIL and f.evidence.get("missing")}
+    kept: list[Finding] = []
+    folded: dict[int, list[Finding]] = {}
+    for f in findings:
+        copy = f.evidence.get("copy")
+        if f.rule == "field.missing" and copy in short:
+            folded.setdefault(copy, []).append(f)
+        else:
+            kept.append(f)
+    for copy, group in folded.items():
+        if len(group) == 1:
+            kept.append(group[0])
+            continue
+        labels = "、".join(f"「{f.label}」" for f in group)
+        kept.append(finding(
+            field_match.RULES, "field.missing", Status.UNCERTAIN,
+            f"第{copy}份缺页，其上{len(group)}个栏目未读到：{labels}。请核对缺页后人工确认。",
+            group[0].location, evidence={"copy": copy, "fields": [f.field for f in group]}))
+    return kept
 
 
 def all_rules() -> dict[str, tuple[str, str]]:
