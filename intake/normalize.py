@@ -60,6 +60,9 @@ def _fold(text: str) -> str:
     return text.translate(_TRADITIONAL).translate(_BRACKETS).translate(_NAME_DOTS)
 
 
+_EMAIL_CONFUSIONS = str.maketrans({"1": "l", "|": "l", "0": "o"})
+
+
 def canonical_text(text: str) -> str:
     return re.sub(r"\s+", "", _fold(text)).strip(_TRAILING)
 
@@ -233,7 +236,9 @@ def canonical(kind: FieldKind, text: str, places: int = 0) -> str | None:
     if kind is FieldKind.CREDIT_CODE:
         return canonical_credit_code(text) or None
     if kind is FieldKind.EMAIL:
-        return canonical_code(text).lower() or None
+        # In an address, l/1/I and o/0 are the pairs both engines confuse in print and no one
+        # tells apart by eye on paper: compared as one character each.
+        return canonical_code(text).lower().translate(_EMAIL_CONFUSIONS) or None
     if kind is FieldKind.DATE:
         d = parse_date(text)
         return d.isoformat() if d else None

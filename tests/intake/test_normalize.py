@@ -240,3 +240,13 @@ def test_keys_of_printed_values_are_fixed_points(day, form, n):
         key = canonical(kind, text)
         assert key is not None
         assert canonical(kind, key) == key
+
+
+def test_an_email_read_with_l_for_1_or_o_for_0_is_the_same_address():
+    from intake.fields import FieldKind
+    from intake.normalize import canonical
+
+    assert canonical(FieldKind.EMAIL, "shenjun@miri1.org.cn") == canonical(
+        FieldKind.EMAIL, "shenjun@miril.org.cn")
+    assert canonical(FieldKind.EMAIL, "lab0@x.cn") == canonical(FieldKind.EMAIL, "labo@x.cn")
+    assert canonical(FieldKind.EMAIL, "abc@x.cn") != canonical(FieldKind.EMAIL, "abd@x.cn")
