@@ -64,11 +64,15 @@ _EMAIL_CONFUSIONS = str.maketrans({"1": "l", "|": "l", "0": "o"})
 
 
 def canonical_text(text: str) -> str:
-    return re.sub(r"\s+", "", _fold(text)).strip(_TRAILING)
+    # Removing spaces can join a letter to a combining mark NFKC split off a spacing accent
+    # ("R¸" → "R ̧"): composed again, so a key is its own key.
+    return unicodedata.normalize("NFC", re.sub(r"\s+", "", _fold(text))).strip(_TRAILING)
 
 
 def canonical_code(text: str) -> str:
-    return re.sub(r"[\s\-—_]+", "", _fold(text)).upper().strip(_TRAILING)
+    # Case mapping can leave a letter and a combining mark apart: composed again afterwards.
+    return unicodedata.normalize("NFC", re.sub(r"[\s\-—_]+", "", _fold(text)).upper()
+                                 ).strip(_TRAILING)
 
 
 def canonical_credit_code(text: str) -> str:
@@ -238,7 +242,8 @@ def canonical(kind: FieldKind, text: str, places: int = 0) -> str | None:
     if kind is FieldKind.EMAIL:
         # In an address, l/1/I and o/0 are the pairs both engines confuse in print and no one
         # tells apart by eye on paper: compared as one character each.
-        return canonical_code(text).lower().translate(_EMAIL_CONFUSIONS) or None
+        key = unicodedata.normalize("NFC", canonical_code(text).lower())
+        return key.translate(_EMAIL_CONFUSIONS) or None
     if kind is FieldKind.DATE:
         d = parse_date(text)
         return d.isoformat() if d else None
