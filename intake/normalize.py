@@ -76,7 +76,7 @@ def canonical_code(text: str) -> str:
 
 
 def canonical_credit_code(text: str) -> str:
-    return canonical_code(text).translate(OCR_CONFUSIONS)
+    return unicodedata.normalize("NFC", canonical_code(text).translate(OCR_CONFUSIONS))
 
 
 # Chinese numerals ------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def percent(part: Decimal | int, total: Decimal | int, places: int = 1) -> Decim
     if not total:
         return None
     value = Decimal(part) * 100 / Decimal(total)
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return _rounded(value, places)
 
 
 _FRACTION = re.compile(r"^(\d+(?:\.\d+)?)[/:∶比](\d+(?:\.\d+)?)$")
@@ -162,7 +162,16 @@ def parse_ratio(text: str, places: int = 1) -> Decimal | None:
     value = parse_decimal(folded)
     if value is None:
         return None
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return _rounded(value, places)
+
+
+def _rounded(value: Decimal, places: int) -> Decimal | None:
+    """``value`` rounded half up at ``places``; None for a number too long to round (no form
+    holds a 27-digit count: it is a misreading, not a value)."""
+    try:
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return None
 
 
 # Dates -------------------------------------------------------------------------------------
@@ -242,8 +251,8 @@ def canonical(kind: FieldKind, text: str, places: int = 0) -> str | None:
     if kind is FieldKind.EMAIL:
         # In an address, l/1/I and o/0 are the pairs both engines confuse in print and no one
         # tells apart by eye on paper: compared as one character each.
-        key = unicodedata.normalize("NFC", canonical_code(text).lower())
-        return key.translate(_EMAIL_CONFUSIONS) or None
+        key = canonical_code(text).lower().translate(_EMAIL_CONFUSIONS)
+        return unicodedata.normalize("NFC", key) or None
     if kind is FieldKind.DATE:
         d = parse_date(text)
         return d.isoformat() if d else None
@@ -252,4 +261,7 @@ def canonical(kind: FieldKind, text: str, places: int = 0) -> str | None:
         return None
     if kind is FieldKind.INT:
         return str(int(value)) if value == value.to_integral_value() else None
-    return str(value.quantize(Decimal(1).scaleb(-places)))
+    try:
+        return str(value.quantize(Decimal(1).scaleb(-places)))
+    except InvalidOperation:  # too many digits to be a value on a form
+        return None

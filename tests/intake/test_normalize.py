@@ -250,3 +250,18 @@ def test_an_email_read_with_l_for_1_or_o_for_0_is_the_same_address():
         FieldKind.EMAIL, "shenjun@miril.org.cn")
     assert canonical(FieldKind.EMAIL, "lab0@x.cn") == canonical(FieldKind.EMAIL, "labo@x.cn")
     assert canonical(FieldKind.EMAIL, "abc@x.cn") != canonical(FieldKind.EMAIL, "abd@x.cn")
+
+
+@given(st.one_of(st.text(max_size=40), st.from_regex(r"[0-9.,%/:万亿点百分之一二三四五六七八九十〇]{1,40}",
+                                                     fullmatch=True)),
+       st.sampled_from(list(FieldKind)))
+def test_no_text_makes_a_normaliser_raise(text, kind):
+    # a 27-digit "number" (a misreading) once made the decimal key raise
+    key = canonical(kind, text, 2)
+    assert key is None or canonical(kind, key, 2) == key
+    parse_ratio(text)
+
+
+def test_a_number_too_long_for_a_form_has_no_key():
+    assert canonical(FieldKind.DECIMAL, "1" + "0" * 26, 2) is None
+    assert parse_ratio("1" + "0" * 30) is None
