@@ -21,7 +21,7 @@ from intake.ocr.rapid import RapidEngine
 
 MIN_TEXT_SCORE = 0.5  # recogniser score (0..1) below which a reading is not reported
 SURE_TEXT_SCORE = 0.8  # a reading this sure is not tried again another way round
-MIN_MATCH = 0.75  # similarity (0..1) a name must reach to count as a match
+MIN_MATCH = 0.7  # similarity (0..1) a name must reach to count as a match
 MIN_MARGIN = 0.05  # how far the best match must lead the next one
 _BAND = (0.56, 0.9)  # the name band, as shares of the seal's radius: inside the rim
 _GAP_BAND = (0.68, 0.88)  # where the gap below the name is looked for (clear of bottom text)

@@ -5,8 +5,9 @@ Pure OpenCV and numpy. Colour pages: an ink mask per seal colour at a working re
 tested for the evidence a stamp leaves: an unbroken border line at the hypothesised outline, ink
 inside it (ring text, star), a plausible size in millimetres. Gray pages (photocopies, where the
 seal is as gray as the text) get a Hough search for circles, kept only when the ring profile test
-passes (on the ink, or for a faded seal on fainter ink); there a missed faint seal is preferred
-to a false one.
+passes (on the ink, or for a faded seal on fainter ink), and a search for rectangular frames
+(复印件与原件一致 chops, square seals) among the loops of thick ink; there a missed faint seal is
+preferred to a false one.
 
 Boxes are returned in the input image's pixels; a seal cut by the page edge (half seals at the
 binding, 骑缝章) has ``complete=False`` and the box of its visible part.
@@ -42,6 +43,11 @@ TYPICAL_MM = (28.0, 48.0)
 MAX_OVAL_RATIO = 1.7
 MAX_RECT_RATIO = 3.6  # 复印件与原件一致 chops are about 45 x 15 mm
 MIN_SCORE = 0.6  # below this a hypothesis is not reported (scribbles score 0.5-0.6)
+# A stamp's ring is cut 1-1.5 mm wide; a pen line is 0.3-0.7 mm (up to ~1.1 mm once a scan has
+# blurred it). Ovals' rings are thinner (~1 mm), so only small round outlines, where the pen
+# marks are (a number circled, a loop of a signature), must show a stamp's ring width.
+MIN_RING_MM = 1.2
+PEN_MAX_MM = 25.0
 
 # Ink colours in OpenCV HSV (H 0..180): red wraps round 0; faded pink keeps its hue and loses
 # saturation, so weakly coloured pixels count as ink only next to clearly coloured ones.
@@ -75,6 +81,8 @@ def _ink_mask(
     for lo, hi in hues or _HUES[color]:
         strong = np.asarray(cv2.bitwise_or(strong, cv2.inRange(hsv, (lo, *_STRONG), (hi, 255, 255))))
         weak = np.asarray(cv2.bitwise_or(weak, cv2.inRange(hsv, (lo, *weak_sv), (hi, 255, 255))))
+    if not cv2.countNonZero(strong):
+        return strong  # weak colour counts only near strong colour
     k = max(3, round(near_mm * px_per_mm) | 1)
     near = cv2.dilate(strong, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     return np.asarray(cv2.bitwise_or(strong, cv2.bitwise_and(weak, near)))
@@ -253,6 +261,8 @@ def _evidence(
     # A frame's one line of text reaches fewer rays from the centre than a ring's name does;
     # under another seal, what shows of a ring may be mostly the gap below its name.
     min_band = 0.3 if outline.rect or blocked is not None else 0.45
+    if outline.rect and max(outline.a, outline.b) > 1.8 * min(outline.a, outline.b):
+        min_band = 0.15  # a chop's line of text stays clear of its long sides' band
     if outline.rect and blocked is not None:
         min_band = 0.0  # its one line may be all under the other seal
     if (
@@ -401,6 +411,12 @@ def _more_outlines(
                 for cx, cy, r in _ransac_circles(region.pts, r_min, r_max, seed)]
     more = _window_ellipses(region.pts, r_min, r_max)
     rect = _rect_from_edges(region.contour, region.usable, px_per_mm)
+    if rect is None and region.cut and len(region.pts) >= 20:
+        # What shows of a chop half under a seal: its three free sides bound it, however
+        # rough the ink makes each of them.
+        (rx, ry), (rw, rh), rang = cv2.minAreaRect(region.pts.astype(np.float32))
+        if min(rw, rh) >= 0.6 * MIN_SEAL_MM * px_per_mm:
+            rect = _Outline(rx, ry, rw / 2, rh / 2, math.radians(rang), rect=True)
     if rect is not None:
         longer = _extend_rect(wide, rect, px_per_mm)
         if longer is not rect:
@@ -598,6 +614,15 @@ def _overlap(a: _Outline, b: _Outline) -> float:
     return iw * ih / union if union > 0 else 0.0
 
 
+def _share_inside(a: _Outline, b: _Outline) -> float:
+    """How much of ``a``'s bounding box lies within ``b``'s."""
+    ax0, ay0, ax1, ay1 = a.extent()
+    bx0, by0, bx1, by1 = b.extent()
+    iw = max(0.0, min(ax1, bx1) - max(ax0, bx0))
+    ih = max(0.0, min(ay1, by1) - max(ay0, by0))
+    return iw * ih / max(1e-6, (ax1 - ax0) * (ay1 - ay0))
+
+
 def _same_stamp(a: _Outline, b: _Outline) -> bool:
     """Two hypotheses for one stamp: much the same box, or one centred in the other (a circle
     inside a square seal). Two stamps overlap with their centres apart."""
@@ -710,13 +735,40 @@ def _find_in_mask(
                             and y1 < h - 1 + margin)
             found.append(_Found(ev, color, complete))
             ev.outline.draw(claimed, 1.12)
-    return found
+    return _drop_parts(found)
+
+
+def _drop_parts(found: list[_Found]) -> list[_Found]:
+    """Leave out a seal lying within a larger one that scores as well: black text across a
+    faded ring splits it, and the first pass may take a stretch of it for a small oval before
+    the second pass finds the whole ring. Stamps that overlap have their centres apart."""
+    keep = []
+    for f in found:
+        x0, y0, x1, y1 = f.evidence.outline.extent()
+        area = max(1e-6, (x1 - x0) * (y1 - y0))
+        inside = False
+        for g in found:
+            if g is f or g.evidence.score < f.evidence.score:
+                continue
+            gx0, gy0, gx1, gy1 = g.evidence.outline.extent()
+            iw = max(0.0, min(x1, gx1) - max(x0, gx0))
+            ih = max(0.0, min(y1, gy1) - max(y0, gy0))
+            if iw * ih >= 0.8 * area and (gx1 - gx0) * (gy1 - gy0) >= 1.3 * area:
+                inside = True
+                break
+        if not inside:
+            keep.append(f)
+    return keep
 
 
 def _touches(region: Rect, found: list[_Found]) -> bool:
+    """Whether ``region`` reaches an accepted seal's claimed area (its outline grown by 12 %,
+    whose ink was taken away: what is left of a stamp half under it ends just outside)."""
     x, y, w, h = region
     for f in found:
         x0, y0, x1, y1 = f.evidence.outline.extent()
+        gx, gy = 0.08 * (x1 - x0) + 2, 0.08 * (y1 - y0) + 2
+        x0, y0, x1, y1 = x0 - gx, y0 - gy, x1 + gx, y1 + gy
         if x < x1 and x0 < x + w and y < y1 and y0 < y + h:
             return True
     return False
@@ -744,6 +796,31 @@ def _refine_box(
             lo_y, hi_y = np.percentile(ys, (0.2, 99.8))
             return Box(bx0 + int(lo_x), by0 + int(lo_y), int(hi_x - lo_x) + 1, int(hi_y - lo_y) + 1)
     return Box(fx0, fy0, max(1, fx1 - fx0), max(1, fy1 - fy0))
+
+
+def _border_width_mm(
+    roi_ink: np.ndarray, outline: _Outline, scale: float, px_per_mm: float
+) -> float:
+    """Width of the outline's border line at full resolution: radii (as shares of the
+    outline) inked on at least half as many angles as the densest one, in millimetres."""
+    full = _Outline(outline.cx / scale, outline.cy / scale, outline.a / scale,
+                    outline.b / scale, outline.angle, outline.rect)
+    mean_r = (full.a + full.b) / 2
+    step = 0.5 / mean_r  # half a pixel
+    scales = np.arange(0.88, 1.08, step)
+    hit, valid = _lookup(roi_ink, *full.points(scales))
+    cols = valid.all(axis=0)
+    if cols.sum() < 30:
+        return 0.0
+    coverage = hit[:, cols].mean(axis=1)
+    peak = int(np.argmax(coverage))
+    strong = coverage >= 0.5 * coverage[peak]
+    lo = hi = peak
+    while lo > 0 and strong[lo - 1]:
+        lo -= 1
+    while hi < len(strong) - 1 and strong[hi + 1]:
+        hi += 1
+    return float((hi - lo + 1) * 0.5 / px_per_mm)
 
 
 def _colour_seals(bgr: np.ndarray, hsv: np.ndarray, scale: float, dpi: int) -> list[Seal]:
@@ -775,6 +852,10 @@ def _colour_seals(bgr: np.ndarray, hsv: np.ndarray, scale: float, dpi: int) -> l
                                f.evidence.outline.a, f.evidence.outline.b,
                                f.evidence.outline.angle, f.evidence.outline.rect)
             box = _refine_box(roi_ink, shifted, scale, rx1 - rx0, ry1 - ry0)
+            if (not f.evidence.outline.rect and f.evidence.size_mm < PEN_MAX_MM
+                    and _border_width_mm(roi_ink, shifted, scale, px_per_mm / scale)
+                    < MIN_RING_MM):
+                continue  # a small circle drawn in pen (round a number, in a signature)
             seals.append(Seal(
                 box=Box(box.x + rx0, box.y + ry0, box.w, box.h),
                 shape=_classify(f.evidence),
@@ -948,7 +1029,271 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
         seals.append(Seal(box=_refine_box(None, outline, scale, width, height),
                           shape=SealShape.ROUND, color="gray", complete=complete,
                           score=round(float(ring.score), 3)))
+    ring_outlines = [_Outline(r.cx, r.cy, r.r, r.r, 0.0) for r in kept]
+    # Faded chops, like faded rings, come out of a photocopy light gray: the fainter ink is
+    # searched too, for frames the ink did not show.
+    frames, seen = _gray_frames(ink, px_per_mm)
+    frames += [f for f in _gray_frames(faint, px_per_mm, seen)[0]
+               if not any(_same_stamp(f.outline, g.outline) for g in frames)]
+    framed: list[_Outline] = []
+    # Largest first: the stretch of a chop between a ring over it and the chop's far end is
+    # framed too (by the ring), and lies within the whole chop.
+    for frame in sorted(frames, key=lambda f: -f.outline.a * f.outline.b):
+        if any(_same_stamp(frame.outline, circle) for circle in ring_outlines):
+            continue  # a square seal's frame round a ring already found, or a ring's chords
+        if any(_share_inside(frame.outline, t) >= 0.7 for t in framed):
+            continue
+        framed.append(frame.outline)
+        box = _refine_box(None, frame.outline, scale, width, height)
+        seals.append(Seal(box=box, shape=_classify(frame), color="gray", complete=True,
+                          score=round(float(frame.score), 3)))
     return seals
+
+
+_FRAME_MM = (10.0, 45.0)  # a frame's shorter side: 复印件与原件一致 chops ~15 mm, square seals
+
+
+def _gray_frames(
+    ink: np.ndarray, px_per_mm: float, seen: np.ndarray | None = None
+) -> tuple[list[_Evidence], np.ndarray]:
+    """Rectangular stamps on a gray page (复印件与原件一致 chops, square seals): a frame of two
+    long parallel lines about 1 mm thick, closed by two sides, with text inside it and clear
+    paper just outside. Lines are found on the ink with strokes thinner than ~1 mm taken away
+    (text, table rules), so only frames, rings and bold headings are left to pair up.
+
+    Returns the frames and that thick ink. ``seen``: the thick ink of a search already made on
+    darker ink; places mostly seen there are not searched again.
+    """
+    thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    wide = cv2.dilate(thick, np.ones((3, 3), np.uint8))
+    # A frame is one connected loop of thick ink at least as tall as a chop (with a seal's
+    # ring when one overlaps it); lines are looked for in each such loop on its own, which
+    # keeps the Hough transform off the rest of the page. The ink is grown by a pixel first
+    # (a 1 mm frame is 3 px here, and blotchy ink breaks it in places), and every component's
+    # outer boundary is taken: a chop inside a certificate's printed frame is one too.
+    contours, hierarchy = cv2.findContours(wide, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    lo_px, hi_px = 0.6 * _FRAME_MM[0] * px_per_mm, 2 * MAX_SEAL_MM * px_per_mm
+    found: list[_Evidence] = []
+    links = hierarchy[0] if hierarchy is not None else np.zeros((0, 4), np.int32)
+    # A frame encloses paper: its loop has a hole several millimetres across, which a bold
+    # character or a smudge of text does not.
+    hole = np.zeros(len(contours))
+    for i in np.nonzero(links[:, 3] >= 0)[0].tolist():
+        _, _, hw, hh = _bounding(contours[i])
+        hole[links[i, 3]] = max(hole[links[i, 3]], min(hw, hh))
+    for i, contour in enumerate(contours):
+        if links[i, 3] >= 0 or hole[i] < 4 * px_per_mm:
+            continue  # a hole itself, or nothing enclosed
+        x, y, w, h = _bounding(contour)
+        if min(w, h) < lo_px or max(w, h) > hi_px:
+            continue
+        if seen is not None and cv2.countNonZero(seen[y:y + h, x:x + w]) \
+                >= 0.9 * cv2.countNonZero(thick[y:y + h, x:x + w]):
+            continue
+        lines = cv2.HoughLinesP(wide[y:y + h, x:x + w], 1, np.pi / 180,
+                                threshold=round(8 * px_per_mm),
+                                minLineLength=round(10 * px_per_mm), maxLineGap=round(px_per_mm))
+        if lines is None:
+            continue
+        segs = lines.reshape(-1, 4).astype(np.float64) + np.array([x, y, x, y], np.float64)
+        found += _frames_in(segs, ink, wide, px_per_mm, found)
+    return found, thick
+
+
+def _frames_in(
+    segs: np.ndarray, ink: np.ndarray, wide: np.ndarray, px_per_mm: float,
+    found: list[_Evidence],
+) -> list[_Evidence]:
+    """Frames whose long sides are two of ``segs`` (Hough segments of one ink loop)."""
+    angles = np.arctan2(segs[:, 3] - segs[:, 1], segs[:, 2] - segs[:, 0]) % np.pi
+    # A frame line has paper on at least its outer side; a run of bold or blurred characters
+    # along a line of text has more text above and below it.
+    clear = [_side_ink(ink, seg, ang, px_per_mm).min() <= 0.25
+             for seg, ang in zip(segs, angles, strict=True)]
+    segs, angles = segs[clear][:40], angles[clear][:40]
+    new: list[_Evidence] = []
+    for i in range(len(segs)):
+        for j in range(i + 1, len(segs)):
+            d = abs(angles[i] - angles[j])
+            if min(d, np.pi - d) > math.radians(3):
+                continue
+            frame = _frame_from_pair(segs[i], segs[j], float(angles[i]), ink, wide, px_per_mm)
+            if frame is not None and not any(_same_stamp(frame.outline, f.outline)
+                                             for f in (*found, *new)):
+                new.append(frame)
+    return new
+
+
+def _side_ink(ink: np.ndarray, seg: np.ndarray, angle: float, px_per_mm: float) -> np.ndarray:
+    """Share of inked points along ``seg`` moved 1.5 and 2.5 mm off it to either side:
+    (one side, the other side)."""
+    n = max(2, round(math.hypot(seg[2] - seg[0], seg[3] - seg[1])))
+    t = np.linspace(0.0, 1.0, n)
+    x, y = seg[0] + t * (seg[2] - seg[0]), seg[1] + t * (seg[3] - seg[1])
+    off = np.array([-2.5, -1.5, 1.5, 2.5])[:, None] * px_per_mm
+    hit, valid = _lookup(ink, x[None, :] - off * math.sin(angle), y[None, :] + off * math.cos(angle))
+    shares = (hit & valid).mean(axis=1)
+    return np.array([shares[:2].mean(), shares[2:].mean()])
+
+
+@dataclass(frozen=True)
+class _Axes:
+    """Page pixels seen along a frame: u along its long sides (at ``angle``), v across."""
+
+    angle: float
+
+    def at(self, us: np.ndarray, vs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Inked (and on the page) at each (u, v)."""
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        hit, valid = _lookup(mask, us * c - vs * s, us * s + vs * c)
+        return np.asarray(hit & valid)
+
+    def line(self, u0: float, u1: float, v: float, mask: np.ndarray) -> float:
+        """Share inked of the stretch from u0 to u1 at v."""
+        us = np.arange(u0, u1, 1.0)
+        return float(self.at(us, np.full_like(us, v), mask).mean()) if len(us) else 0.0
+
+    def column(self, u: float, v0: float, v1: float, mask: np.ndarray) -> float:
+        """Share inked of the stretch from v0 to v1 at u."""
+        vs = np.arange(v0, v1, 1.0)
+        return float(self.at(np.full_like(vs, u), vs, mask).mean()) if len(vs) else 0.0
+
+
+def _frame_from_pair(
+    p: np.ndarray, q: np.ndarray, angle: float, ink: np.ndarray, wide: np.ndarray,
+    px_per_mm: float,
+) -> _Evidence | None:
+    """The frame two parallel segments are the long sides of, if the ink bears one out."""
+    ax = _Axes(angle)
+    c, s = math.cos(angle), math.sin(angle)
+    ends = np.array([p[:2], p[2:], q[:2], q[2:]])
+    u = ends[:, 0] * c + ends[:, 1] * s
+    v = -ends[:, 0] * s + ends[:, 1] * c
+    vp, vq = (v[0] + v[1]) / 2, (v[2] + v[3]) / 2
+    if not _FRAME_MM[0] * px_per_mm <= abs(vp - vq) <= _FRAME_MM[1] * px_per_mm:
+        return None
+    lo, hi = max(u[:2].min(), u[2:].min()), min(u[:2].max(), u[2:].max())
+    if hi - lo < 0.5 * abs(vp - vq):
+        return None  # the two lines hardly face each other
+    # Each long side where its line is densest, a pixel or two off the Hough segment.
+    offsets = np.arange(-3.0, 3.5, 0.5)[:, None]
+    along = np.arange(lo, hi, 1.0)[None, :] + np.zeros_like(offsets)
+    v0, v1 = (vv + float(offsets[int(np.argmax(ax.at(along, vv + offsets + 0 * along, wide)
+                                                 .mean(axis=1)))][0])
+              for vv in (min(vp, vq), max(vp, vq)))
+    span = _frame_ends(ax, wide, lo, hi, v0, v1, px_per_mm)
+    if span is None:
+        return None
+    u0, u1 = span
+    if not v1 - v0 <= u1 - u0 <= MAX_RECT_RATIO * (v1 - v0):
+        return None
+    judged = _frame_evidence(ax, ink, wide, u0, u1, v0, v1, px_per_mm)
+    if judged is None:
+        return None
+    frame, outside, inner = judged
+    score = (0.4 * _ramp(frame, 0.75, 0.95) + 0.3 * _ramp(frame - outside, 0.45, 0.8)
+             + 0.3 * _ramp(inner, 0.08, 0.2))
+    uc, vc = (u0 + u1) / 2, (v0 + v1) / 2
+    outline = _Outline(uc * c - vc * s, uc * s + vc * c, (u1 - u0) / 2 + 1.5,
+                       (v1 - v0) / 2 + 1.5, angle, rect=True)
+    return _Evidence(outline, frame, frame, inner, inner, 1.0, 2 * outline.a / px_per_mm,
+                     outline.a / outline.b, 0.7 + 0.3 * score)
+
+
+def _frame_ends(
+    ax: _Axes, wide: np.ndarray, lo: float, hi: float, v0: float, v1: float, px_per_mm: float
+) -> tuple[float, float] | None:
+    """Where the frame's short sides are: along the long sides, as far as both lines run
+    (gaps up to 2 mm), the outermost columns within 3 mm of their ends that are inked across."""
+    reach = min(MAX_RECT_RATIO * (v1 - v0), MAX_SEAL_MM * px_per_mm)
+    us = np.arange((lo + hi) / 2 - reach, (lo + hi) / 2 + reach, 1.0)
+    both = ax.at(us, np.full_like(us, v0), wide) & ax.at(us, np.full_like(us, v1), wide)
+    mid = len(us) // 2
+    if not both[mid - 2:mid + 3].any():
+        return None
+    gap_max = round(2 * px_per_mm)
+    bounds = []
+    for step in (1, -1):
+        gap, last, k = 0, mid, mid
+        while 0 <= k < len(us) and gap <= gap_max:
+            gap = 0 if both[k] else gap + 1
+            last = k if both[k] else last
+            k += step
+        bounds.append(last)
+    last, first = bounds
+    across = np.linspace(v0, v1, 15)
+    grid_u = np.repeat(us[first:last + 1], len(across))
+    grid_v = np.tile(across, last + 1 - first)
+    cols = ax.at(grid_u, grid_v, wide).reshape(-1, len(across)).mean(axis=1)
+    near = round(3 * px_per_mm)
+    left = [k for k in range(min(near, len(cols))) if cols[k] >= 0.75]
+    right = [k for k in range(max(0, len(cols) - near), len(cols)) if cols[k] >= 0.75]
+    if not left or not right:
+        return None
+    return float(us[first + left[0]]), float(us[first + right[-1]])
+
+
+def _frame_evidence(
+    ax: _Axes, ink: np.ndarray, wide: np.ndarray, u0: float, u1: float, v0: float, v1: float,
+    px_per_mm: float,
+) -> tuple[float, float, float] | None:
+    """The frame against its surroundings: lines on all four sides, paper just outside them
+    and just inside the long ones, text inside, lines that end at the corners.
+
+    Returns (the least inked side, the inked share just outside, the inked share inside)
+    or None.
+    """
+    height = v1 - v0
+    sides = [ax.line(u0, u1, v0, wide), ax.line(u0, u1, v1, wide),
+             ax.column(u0, v0, v1, wide), ax.column(u1, v0, v1, wide)]
+    # Paper just outside each long side (a seal half over the chop inks part of one of them).
+    out_sides = sorted(float(np.mean([ax.line(u0, u1, vv + sign * d, ink)
+                                      for d in (1.5 * px_per_mm, 2.5 * px_per_mm)]))
+                       for vv, sign in ((v0, -1.0), (v1, 1.0)))
+    # Just inside the long sides too: a chop's text keeps 2 mm off its frame, a square seal's
+    # inner line is thin; rows of a paragraph run right up to any line through them.
+    in_sides = [ax.line(u0, u1, vv + sign * 1.5 * px_per_mm, ink)
+                for vv, sign in ((v0, 1.0), (v1, -1.0))]
+    out_d = 2.5 * px_per_mm
+    outside = float(np.mean([*out_sides, ax.column(u0 - out_d, v0, v1, ink),
+                             ax.column(u1 + out_d, v0, v1, ink)]))
+    gu, gv = np.meshgrid(np.linspace(u0 + 0.15 * height, u1 - 0.15 * height, 40),
+                         np.linspace(v0 + 0.2 * height, v1 - 0.2 * height, 12))
+    inner = float(ax.at(gu.ravel(), gv.ravel(), ink).mean())
+    frame = float(min(sides))
+    if (
+        _runs_on(ax, ink, wide, u0, u1, v0, v1, px_per_mm) > 1
+        or min(sides[:2]) < 0.85 or frame < 0.75 or frame - outside < 0.45
+        or out_sides[0] > 0.2 or out_sides[1] > 0.5 or not 0.08 <= inner <= 0.6
+        or min(in_sides) > 0.2 or max(in_sides) > 0.5
+    ):
+        return None
+    return frame, outside, inner
+
+
+def _runs_on(
+    ax: _Axes, ink: np.ndarray, wide: np.ndarray, u0: float, u1: float, v0: float, v1: float,
+    px_per_mm: float,
+) -> int:
+    """How many of the frame's eight line ends run on past a corner as a line.
+
+    A stamp's frame ends at its corners; the rules of a table run on past a cell's, as lines
+    with paper on one side at least (where a seal covers a chop's corner, ink is all round).
+    """
+    beyond = np.arange(1.5 * px_per_mm, 4 * px_per_mm, 1.0)
+    flat, side_off = np.zeros_like(beyond), 1.5 * px_per_mm
+    count = 0
+    for uu, vv, du, dv in (
+        (u0 - beyond, flat + v0, 0, 1), (u1 + beyond, flat + v0, 0, 1),
+        (u0 - beyond, flat + v1, 0, 1), (u1 + beyond, flat + v1, 0, 1),
+        (flat + u0, v0 - beyond, 1, 0), (flat + u0, v1 + beyond, 1, 0),
+        (flat + u1, v0 - beyond, 1, 0), (flat + u1, v1 + beyond, 1, 0),
+    ):
+        beside = min(ax.at(uu + sign * du * side_off, vv + sign * dv * side_off, ink).mean()
+                     for sign in (-1, 1))
+        count += bool(ax.at(uu, vv, wide).mean() > 0.5 and beside < 0.3)
+    return count
 
 
 # Entry point ---------------------------------------------------------------------------------

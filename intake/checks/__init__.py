@@ -52,7 +52,7 @@ def fold_fields_of_missing_pages(findings: list[Finding]) -> list[Finding]:
     folded: dict[int, list[Finding]] = {}
     for f in findings:
         copy = f.evidence.get("copy")
-        if f.rule == "field.missing" and copy in short:
+        if f.rule == "field.missing" and isinstance(copy, int) and copy in short:
             folded.setdefault(copy, []).append(f)
         else:
             kept.append(f)
