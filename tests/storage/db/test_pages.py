@@ -78,9 +78,9 @@ def test_jobs_nothing_has_moved_are_found_once(db, job):
     assert ledger.stalled(60) == []  # finished jobs are left alone
 
 
+# SQLite has no gather lock (one machine, one gatherer): PostgreSQL only.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_the_gather_lock_lets_one_worker_in_at_a_time(db, job):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no gather lock: one machine, one gatherer")
     job_id, _doc = job
     ledger = PageLedger(db)
     inside: list[str] = []
