@@ -58,7 +58,10 @@ unit: setup $(STAMP_TEST_SYSTEM)
 
 test: lint typecheck unit
 
+# The OCR bench compares against ocrmypdf, Debian's package, in the same run.
 bench: setup
+	@dpkg -s ocrmypdf >/dev/null 2>&1 || (apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ocrmypdf)
 	$(BIN)/python -m bench.accuracy
 
 clean:

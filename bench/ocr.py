@@ -20,7 +20,8 @@ value's; CER is the Levenshtein distance between the canonical texts over the pr
 a seal's. Seconds are per form page: the page pass (render, prepare, OCR, layout), the
 re-reads, and RapidOCR's detection and recognition alone.
 
-Speed: a 40-page image-only PDF (generated volumes concatenated), timed as a whole
+Speed: a 40-page image-only PDF (one generated lab's documents, repeated as further bound
+copies; ``--mixed``: volumes of several labs against the first lab's record), timed as a whole
 ``dossier review --workers 2`` (RapidOCR verifying) against plain ``tesseract`` psm 11 chi_sim
 on the same pages rendered to PNG (2 processes, OMP_THREAD_LIMIT=1), and ``ocrmypdf --jobs 2``
 when it is installed; peak RSS is summed over each command's process tree.
@@ -276,34 +277,45 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[flo
     return seconds, peak / 2**20, proc.returncode
 
 
-def _dossier_pdf(out: Path, pages: int, seed: int) -> tuple[Path, Path]:
-    """An image-only PDF of ``pages`` scanned pages (volumes and opinions of generated labs),
-    and the first lab's record to review it against."""
+def _dossier_pdf(out: Path, pages: int, seed: int, *, mixed: bool = False) -> tuple[Path, Path]:
+    """An image-only PDF of ``pages`` scanned pages and the lab's record to review it against.
+
+    One lab's dossier (volumes, opinions, the association's letter), its documents repeated
+    as further bound copies until ``pages`` are reached; ``mixed``: volumes and opinions of
+    several labs, all reviewed against the first lab's record (as before 2026-11-24: most of
+    its fields then differ from the record, and each is re-read by the verifier).
+    """
     import pypdfium2 as pdfium
 
     from samples.generate import generate_batch
 
-    manifest = generate_batch(out / "samples", labs=max(1, math.ceil(pages / 12)), seed=seed,
-                              degrade="light", discrepancies=0, workers=2)
+    labs = max(1, math.ceil(pages / 12)) if mixed else 1
+    manifest = generate_batch(out / "samples", labs=labs, seed=seed, degrade="light",
+                              discrepancies=0, workers=2)
+    names = ["volume-1.pdf", "opinion-1.pdf", "volume-2.pdf", "opinion-2.pdf"]
+    files = [out / "samples" / lab["dir"] / name for lab in manifest["labs"] for name in names]
+    if not mixed:
+        files.append(out / "samples" / manifest["labs"][0]["dir"] / "letter.pdf")
     merged = pdfium.PdfDocument.new()
-    for lab in manifest["labs"]:
-        for name in ("volume-1.pdf", "opinion-1.pdf", "volume-2.pdf", "opinion-2.pdf"):
-            path = out / "samples" / lab["dir"] / name
-            if not path.exists() or len(merged) >= pages:
-                continue
+    while len(merged) < pages:
+        for path in files:
+            if len(merged) >= pages:
+                break
             src = pdfium.PdfDocument(str(path))
             merged.import_pages(src, list(range(min(len(src), pages - len(merged)))))
+        if mixed:
+            break
     target = out / f"dossier-{pages}.pdf"
     merged.save(str(target))
     return target, out / "samples" / manifest["labs"][0]["dir"] / "record.json"
 
 
-def speed(pages: int, seed: int) -> None:
+def speed(pages: int, seed: int, *, mixed: bool = False) -> None:
     import pypdfium2 as pdfium
 
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
         out = Path(tmp)
-        pdf, record = _dossier_pdf(out, pages, seed)
+        pdf, record = _dossier_pdf(out, pages, seed, mixed=mixed)
         n = len(pdfium.PdfDocument(str(pdf)))
         pngs = out / "png"
         pngs.mkdir()
@@ -325,7 +337,8 @@ def speed(pages: int, seed: int) -> None:
                  "--output-type", "pdf", str(pdf), str(out / "ocrmypdf.pdf")], env)))
         else:
             print("ocrmypdf is not installed: its row is left out", file=sys.stderr)
-    print(f"\n### Speed, {n}-page image-only dossier (200 dpi, light), 2 cores\n")
+    kind = "volumes and opinions of several labs, one lab's record" if mixed else "one lab"
+    print(f"\n### Speed, {n}-page image-only dossier ({kind}; 200 dpi, light), 2 cores\n")
     print("| command | s/page | × floor | peak RSS MB | exit |")
     print("|---|---|---|---|---|")
     base = rows[0][1]
@@ -348,6 +361,8 @@ def main() -> None:
     parser.add_argument("--speed-pages", type=int, default=40)
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--no-accuracy", action="store_true")
+    parser.add_argument("--mixed", action="store_true",
+                        help="speed: pages of several labs against one record (the old dossier)")
     args = parser.parse_args()
     pages = 4 if args.quick else args.pages
     sets = [s for s in args.sets.split(",") if s]
@@ -357,7 +372,7 @@ def main() -> None:
     if not args.no_accuracy:
         accuracy(sets, pages, args.seed, args.workers)
     if not args.no_speed:
-        speed(10 if args.quick else args.speed_pages, args.seed)
+        speed(10 if args.quick else args.speed_pages, args.seed, mixed=args.mixed)
 
 
 if __name__ == "__main__":

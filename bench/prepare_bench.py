@@ -129,6 +129,12 @@ def samples(degrade: str = "heavy", seed: int = 1) -> None:
                 times["flatten"].append(dt)
                 (turned, rotation), dt = _timed(lambda g=gray: prepare.orient(g))
                 times["orient"].append(dt)
+                # The pipeline's way: no orientation read, the page read settles up or down.
+                (read, _), dt = _timed(lambda b=bgr: prepare.read_upright(
+                    prepare.prepare(b, defer_flip=True)))
+                times["prepare(defer_flip) + read_upright"].append(dt)
+                (_, _), dt = _timed(lambda b=bgr: prepare.read_upright(prepare.prepare(b)))
+                times["prepare + read"].append(dt)
                 osd, dt = _timed(lambda g=gray: tesseract.osd(g))
                 times["osd"].append(dt)
                 (straight, skew), dt = _timed(lambda g=turned: prepare.deskew(g))
@@ -147,19 +153,22 @@ def samples(degrade: str = "heavy", seed: int = 1) -> None:
                         found[psm].append(recall[psm])
                 want_rot = info["rotation"]
                 rows.append((doc["file"], number, info["kind"], want_rot, rotation, osd,
-                             info["skew"], skew, color, layer is not None, recall))
+                             info["skew"], skew, color, layer is not None, recall,
+                             read.rotation))
         print(f"## generated dossier, degrade={degrade}, seed={seed}, {len(rows)} pages, "
               f"{truth['documents'][0]['dpi']} dpi")
-        print("file            page kind        rot want/got/osd  skew want->turn   colour "
+        print("file            page kind        rot want/got/osd/read  skew want->turn   colour "
               "layer  fields found psm3/4/6/11")
         for r in rows:
             rec = "/".join(f"{r[10][p]:.2f}" for p in PSMS) if r[10] else "-"
-            print(f"{r[0]:15s} {r[1]:4d} {r[2]:11s} {r[3]:4d}/{r[4]:3d}/{r[5]!s:4s}  "
+            print(f"{r[0]:15s} {r[1]:4d} {r[2]:11s} {r[3]:4d}/{r[4]:3d}/{r[5]!s:4s}/{r[11]:3d}  "
                   f"{r[6]:+6.2f} -> {r[7]:+6.2f}  {r[8]!s:6s} {r[9]!s:5s}  {rec}")
         ok_rot = sum(r[3] == r[4] for r in rows)
         ok_osd = sum(r[3] == r[5] for r in rows)
+        ok_read = sum(r[3] == r[11] for r in rows)
         errs = [abs(r[6] + r[7]) for r in rows]
-        print(f"orient right {ok_rot}/{len(rows)}; osd right {ok_osd}/{len(rows)}; deskew error "
+        print(f"orient right {ok_rot}/{len(rows)}; read_upright right {ok_read}/{len(rows)}; "
+              f"osd right {ok_osd}/{len(rows)}; deskew error "
               f"mean {np.mean(errs):.3f} max {max(errs):.3f} deg")
         for psm in PSMS:
             if found[psm]:

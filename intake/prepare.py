@@ -1,19 +1,21 @@
 """Page preparation: turn a rendered page into an upright, straight gray image fit for OCR.
 
 Pure functions over numpy images (uint8 gray, or BGR as OpenCV keeps colour). Only ``orient``
-reads text, through the tesseract wrapper, to tell an upright page from an upside-down one.
+and ``read_upright`` read text, through the tesseract wrapper, to tell an upright page from an
+upside-down one.
 Angles are measured on a downscaled copy (longest side 1000 px), so they cost milliseconds.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
+from intake.model import Line
 from intake.ocr import tesseract
 
 Image = npt.NDArray[np.uint8]  # gray (h, w) or BGR (h, w, 3)
@@ -46,6 +48,11 @@ class Prepared:
     rotation: int  # degrees turned clockwise to make the page upright: 0, 90, 180, 270
     skew: float  # degrees turned counter-clockwise by deskew, after the rotation
     was_color: bool
+    # Set when ``prepare(..., defer_flip=True)`` left open whether the page is upside down:
+    # (x, y, w, h) in ``gray`` of strips of dense text lines, whose reading in the page read
+    # (``read_upright``) settles it.
+    flip_strips: tuple[tuple[int, int, int, int], ...] = ()
+    char_px: float = 0.0  # character size in ``gray``'s pixels, when ``flip_strips`` are set
 
 
 def _small(image: Image, side: int = _WORK_SIDE) -> tuple[Image, float]:
@@ -62,23 +69,29 @@ def _small(image: Image, side: int = _WORK_SIDE) -> tuple[Image, float]:
 # Colour ---------------------------------------------------------------------------------------
 
 
+def _chroma(bgr: Image) -> npt.NDArray[np.uint8]:
+    """Per pixel, the spread between the strongest and weakest channel, on a small copy."""
+    small, _ = _small(bgr, 800)
+    return np.asarray(cv2.subtract(small.max(axis=2), small.min(axis=2)), dtype=np.uint8)
+
+
+def _color_of(chroma: npt.NDArray[np.uint8]) -> bool:
+    return bool(np.count_nonzero(chroma > _COLOR_CHROMA) > _COLOR_SHARE * chroma.size)
+
+
+def _gray_of(chroma: npt.NDArray[np.uint8]) -> bool:
+    return bool(chroma.mean() < 1.0)
+
+
 def is_color(bgr: Image) -> bool:
     """True when the page carries colour that matters (a red or blue seal, coloured print)."""
-    if bgr.ndim != 3:
-        return False
-    small, _ = _small(bgr, 800)
-    chroma = small.max(axis=2).astype(np.int16) - small.min(axis=2).astype(np.int16)
-    return bool(np.count_nonzero(chroma > _COLOR_CHROMA) > _COLOR_SHARE * chroma.size)
+    return bgr.ndim == 3 and _color_of(_chroma(bgr))
 
 
 def is_gray(image: Image) -> bool:
     """True for a gray scan: one channel, or three equal ones (a colour scan of white paper
     still carries a tint of a few levels)."""
-    if image.ndim == 2:
-        return True
-    small, _ = _small(image, 800)
-    chroma = small.max(axis=2).astype(np.int16) - small.min(axis=2).astype(np.int16)
-    return bool(chroma.mean() < 1.0)
+    return image.ndim == 2 or _gray_of(_chroma(image))
 
 
 def remove_red_ink(bgr: Image) -> Image:
@@ -384,24 +397,37 @@ def _best_read(crops: list[Image], timeout: float) -> int:
     return best if scores[best] > 0 else -1
 
 
-def orient(gray: Image, *, timeout: float = 20) -> tuple[Image, int]:
-    """Turn a page upright; returns it and the clockwise turn applied (0, 90, 180 or 270).
+@dataclass(frozen=True)
+class _Shape:
+    """What the shape of a page's ink tells about its orientation, at the working scale."""
 
-    The reading direction (horizontal or vertical lines) comes from the shape of the ink, for
-    free; which way up comes from one tesseract run over a strip of the densest text and its
-    copy turned half round. When the shape cannot tell, a square of text is read at all four
-    turns in one run. A page with too little text to tell is left as it is. Works on a page
-    that still leans (up to ``MAX_SKEW``): the strip is straightened before it is read.
-    """
+    lean: float  # counter-clockwise degrees
+    horizontal: bool | None  # text runs in horizontal lines; None: cannot tell
+    char: float  # character size, working-scale pixels
+    f: float  # working scale
+    text: Image  # text-only ink, straightened
+
+
+def _shape(gray: Image) -> _Shape | None:
+    """The reading direction and character size from the shape of the ink, for free; None
+    when the page has too little text to tell."""
     small, f = _small(gray)
     ink = _ink(small)
     lean = _lean(ink, MAX_SKEW)
     text = _text_only(_warp(ink, -lean, fill=0, nearest=True))
     if np.count_nonzero(text) < 0.002 * text.size:
-        return gray, 0
+        return None
     horizontal, char = _text_direction(text)
-    full = rotate_bound(gray, -lean)
-    scale = min(1.0, _CHAR_PX * f / char) if char else 1.0
+    return _Shape(lean, horizontal, char, f, text)
+
+
+def _read_orientation(gray: Image, shape: _Shape, timeout: float) -> int:
+    """The clockwise turn that makes the page upright, read by tesseract: a strip of the
+    densest text and its copy turned half round, or, when the shape cannot tell the reading
+    direction, a square of text at all four turns, in one run."""
+    f = shape.f
+    full = rotate_bound(gray, -shape.lean)
+    scale = min(1.0, _CHAR_PX * f / shape.char) if shape.char else 1.0
 
     def crop(mask: Image, page: Image, win_h: int, win_w: int) -> Image:
         x, y, w, h = _densest(mask, win_h, win_w)
@@ -411,20 +437,119 @@ def orient(gray: Image, *, timeout: float = 20) -> tuple[Image, int]:
         return np.asarray(cv2.resize(part, None, fx=scale, fy=scale,
                                      interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
-    if horizontal is None:
-        side = min(text.shape) // 3
-        square = crop(text, full, side, side)
+    if shape.horizontal is None:
+        side = min(shape.text.shape) // 3
+        square = crop(shape.text, full, side, side)
         pick = _best_read([turn(square, r) for r in (0, 90, 180, 270)], timeout)
-        rotation = 0 if pick < 0 else pick * 90
-    else:
-        base = 0 if horizontal else 90
-        turned = turn(text, base)
-        # About a line of sixteen characters: enough to tell, cheap to read twice.
-        strip = crop(turned, turn(full, base), max(1, round(char * 5)),
-                     min(turned.shape[1] * 2 // 3, max(1, round(char * 16))))
-        pick = _best_read([strip, turn(strip, 180)], timeout)
-        rotation = 0 if pick < 0 else (base + 180 * pick) % 360
+        return 0 if pick < 0 else pick * 90
+    base = 0 if shape.horizontal else 90
+    x, y, w, h = _strip_window(shape)
+    part = turn(full, base)[round(y / f):round((y + h) / f), round(x / f):round((x + w) / f)]
+    strip = part if scale >= 1.0 else np.asarray(
+        cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    pick = _best_read([strip, turn(strip, 180)], timeout)
+    return 0 if pick < 0 else (base + 180 * pick) % 360
+
+
+def _strip_window(shape: _Shape) -> tuple[int, int, int, int]:
+    """(x, y, w, h), at the working scale on the straightened page turned to horizontal lines,
+    of about five lines of sixteen characters of the densest text: enough to tell which way
+    up, cheap to read twice."""
+    turned = turn(shape.text, 0 if shape.horizontal else 90)
+    return _densest(turned, max(1, round(shape.char * 5)),
+                    min(turned.shape[1] * 2 // 3, max(1, round(shape.char * 16))))
+
+
+def _line_windows(shape: _Shape, count: int) -> list[tuple[int, int, int, int]]:
+    """Up to ``count`` windows like ``_strip_window``'s, apart, on ink that forms lines of
+    characters: a seal's ring and star, dense as they are, form no long low band."""
+    text = turn(shape.text, 0 if shape.horizontal else 90)
+    h, w = text.shape
+    k = max(3, round(max(h, w) / 120))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(text, np.ones((1, k), np.uint8)))
+    tall, wide = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_WIDTH]
+    keep = (tall >= 4) & (tall <= 2 * shape.char + 2) & (wide >= 3 * tall) & (wide >= 4 * k)
+    keep[0] = False
+    lines = np.where(keep[labels] & (text > 0), 255, 0).astype(np.uint8)
+    win_h = max(1, round(shape.char * 5))
+    win_w = min(w * 2 // 3, max(1, round(shape.char * 16)))
+    windows = []
+    for _ in range(count):
+        if not lines.any():
+            break
+        x, y, ww, hh = _densest(lines, win_h, win_w)
+        windows.append((x, y, ww, hh))
+        lines[max(0, y - hh // 2):y + hh + hh // 2, :] = 0  # the next one on other lines
+    return windows
+
+
+def orient(gray: Image, *, timeout: float = 20) -> tuple[Image, int]:
+    """Turn a page upright; returns it and the clockwise turn applied (0, 90, 180 or 270).
+
+    The reading direction (horizontal or vertical lines) comes from the shape of the ink, for
+    free; which way up comes from one tesseract run over a strip of the densest text and its
+    copy turned half round. When the shape cannot tell, a square of text is read at all four
+    turns in one run. A page with too little text to tell is left as it is. Works on a page
+    that still leans (up to ``MAX_SKEW``): the strip is straightened before it is read.
+    """
+    shape = _shape(gray)
+    if shape is None:
+        return gray, 0
+    rotation = _read_orientation(gray, shape, timeout)
     return turn(gray, rotation), rotation
+
+
+# An upright page reads most of its flip strips' characters with confidence (mostly over
+# 0.8 on generated heavy pages, a few gray ones 0.44-0.58), an upside-down one few (at most
+# 0.24); below this share, or with fewer characters than this, the strips are read both
+# ways up on their own.
+_UPRIGHT_SHARE = 0.6
+_UPRIGHT_CHARS = 8
+
+
+def _sure_share(words: list[tuple[str, float]]) -> tuple[float, int]:
+    """The share of characters read with confidence, and how many."""
+    chars = sum(len(text) for text, _ in words)
+    sure = sum(len(text) for text, conf in words if conf >= 60)
+    return sure / max(1, chars), sure
+
+
+def read_upright(prepared: Prepared, *, lang: str = "chi_sim",
+                 psm: int = tesseract.DEFAULT_PAGE_PSM,
+                 timeout: float = 60) -> tuple[Prepared, list[Line]]:
+    """Read a prepared page with tesseract, settling on the way which way up it is.
+
+    For a page ``prepare(..., defer_flip=True)`` left open, the page read itself says whether
+    it is upright: an upright page reads its flip strips (dense lines of text) with
+    confidence. Only when it does not are the strips read both ways up on their own, as
+    ``orient`` does, and an upside-down page turned and read again. So an upright page with
+    text costs one read and no orientation read. Returns the page as read (its rotation
+    settled) and its lines.
+    """
+    def read(image: Image) -> list[Line]:
+        return tesseract.ocr_lines(image, lang=lang, psm=psm, timeout=timeout)
+
+    lines = read(prepared.gray)
+    settled = replace(prepared, flip_strips=(), char_px=0.0)
+    if not prepared.flip_strips:
+        return settled, lines
+    boxes = prepared.flip_strips
+    share, sure = _sure_share([(wd.text, wd.conf) for ln in lines for wd in ln.words
+                               if any(x <= wd.box.center[0] < x + w and y <= wd.box.center[1] < y + h
+                                      for x, y, w, h in boxes)])
+    if share >= _UPRIGHT_SHARE and sure >= _UPRIGHT_CHARS:
+        return settled, lines
+    strips = [prepared.gray[y:y + h, x:x + w] for x, y, w, h in boxes]
+    if prepared.char_px > _CHAR_PX:  # the size tesseract reads well and fast
+        f = _CHAR_PX / prepared.char_px
+        strips = [np.asarray(cv2.resize(s, None, fx=f, fy=f, interpolation=cv2.INTER_AREA),
+                             dtype=np.uint8) for s in strips]
+    if _best_read([*strips, *(turn(s, 180) for s in strips)], timeout) < len(strips):
+        return settled, lines
+    turned = replace(settled, gray=turn(prepared.gray, 180), layout=turn(prepared.layout, 180),
+                     rotation=(prepared.rotation + 180) % 360)
+    return turned, read(turned.gray)
 
 
 # Ruled lines ----------------------------------------------------------------------------------
@@ -496,11 +621,14 @@ def remove_rules(gray: Image) -> Image:
 # All together ---------------------------------------------------------------------------------
 
 
-def prepare(bgr: Image, *, timeout: float = 20) -> Prepared:
-    """Colour to gray (dropping red seals), white paper (dropping gray seals' loose ink on a
-    gray page), turn upright, straighten, erase ruled lines. The paper is evened out first so
-    that the white margins deskew adds and the white left where rules were match it."""
-    was_color = is_color(bgr)
+def _white_gray(bgr: Image) -> tuple[Image, bool]:
+    """The page in gray on white paper, red ink dropped (a colour page) or the loose ink of
+    gray seals (a gray one); and whether it was colour."""
+    if bgr.ndim == 3:
+        chroma = _chroma(bgr)
+        was_color, was_gray = _color_of(chroma), _gray_of(chroma)
+    else:
+        was_color, was_gray = False, True
     if was_color:
         gray = remove_red_ink(bgr)
     elif bgr.ndim == 3:
@@ -508,9 +636,57 @@ def prepare(bgr: Image, *, timeout: float = 20) -> Prepared:
     else:
         gray = bgr
     flat = flatten(gray)
-    if is_gray(bgr):  # a colour scan without red ink keeps its ink as it is
+    if was_gray:  # a colour scan without red ink keeps its ink as it is
         flat = drop_gray_seals(flat)
-    turned, rotation = orient(flat, timeout=timeout)
-    layout, skew = deskew(turned)
-    return Prepared(gray=remove_rules(layout), layout=layout, rotation=rotation, skew=skew,
-                    was_color=was_color)
+    return flat, was_color
+
+
+def _straight_by_shape(flat: Image, timeout: float
+                       ) -> tuple[Image, int, float, list[tuple[int, int, int, int]], float]:
+    """Turned and straightened by the shape of the ink, read only when the shape cannot tell
+    the reading direction: the page, its rotation and skew, the flip strips left to read
+    (in the page's pixels) and the character size."""
+    shape = _shape(flat)
+    if shape is None:
+        layout, skew = deskew(flat)
+        return layout, 0, skew, [], 0.0
+    if shape.horizontal is None:
+        rotation, windows = _read_orientation(flat, shape, timeout), []
+    else:
+        rotation = 0 if shape.horizontal else 90
+        # Found on the page straightened by its lean, which is what is done below: the same
+        # places on the prepared page, but for the scale.
+        windows = [(round(x / shape.f), round(y / shape.f), round(w / shape.f),
+                    round(h / shape.f)) for x, y, w, h in _line_windows(shape, 2)]
+    turned = turn(flat, rotation)
+    # The lean is measured already; a quarter turn leaves it as it is.
+    if abs(shape.lean) < 0.1:
+        return turned, rotation, 0.0, windows, shape.char / shape.f
+    return rotate_bound(turned, -shape.lean), rotation, -shape.lean, windows, shape.char / shape.f
+
+
+def prepare(bgr: Image, *, timeout: float = 20, defer_flip: bool = False) -> Prepared:
+    """Colour to gray (dropping red seals), white paper (dropping gray seals' loose ink on a
+    gray page), turn upright, straighten, erase ruled lines. The paper is evened out first so
+    that the white margins deskew adds and the white left where rules were match it.
+
+    ``defer_flip``: do not read a strip to tell an upright page from an upside-down one; the
+    page is turned by the shape of its ink only and ``flip_strips`` say what ``read_upright``
+    must find readable in the page read to settle it (one tesseract run instead of two).
+    """
+    flat, was_color = _white_gray(bgr)
+    if defer_flip:
+        layout, rotation, skew, windows, char = _straight_by_shape(flat, timeout)
+    else:
+        turned, rotation = orient(flat, timeout=timeout)
+        layout, skew = deskew(turned)
+        windows, char = [], 0.0
+    clean = remove_rules(layout)
+    strips = []
+    for x, y, w, h in windows:
+        x0, y0 = min(x, clean.shape[1] - 1), min(y, clean.shape[0] - 1)
+        strips.append((x0, y0, max(1, min(w, clean.shape[1] - x0)),
+                       max(1, min(h, clean.shape[0] - y0))))
+    return Prepared(gray=clean, layout=layout, rotation=rotation, skew=skew,
+                    was_color=was_color, flip_strips=tuple(strips),
+                    char_px=char if strips else 0.0)

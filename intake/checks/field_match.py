@@ -29,8 +29,9 @@ def judge(spec: FieldSpec, expected: str, readings: tuple[Reading, ...]) -> tupl
     """The status of one printed field, and the reading that stands as the paper's value.
 
     A reading that verifies passes the field. Otherwise the paper differs from the record if
-    the engines agree on another value, or if the precise engine is sure of its reading; an
-    unsure disagreement is left to a reviewer.
+    the engines agree on another value, or if the precise engine is sure of its reading and
+    did not just lose or gain a character the other engine saw (``_dropped``); an unsure
+    disagreement is left to a reviewer.
     """
     want = _key(spec, expected)
     for reading in readings:
@@ -44,9 +45,25 @@ def judge(spec: FieldSpec, expected: str, readings: tuple[Reading, ...]) -> tupl
     keys = {_key(spec, r.text) for r in readings}
     if len(keys) == 1 and None not in keys:
         return Status.FAIL, last.text
-    if last.conf >= PRECISE_CONF and _key(spec, last.text) is not None:
+    if last.conf >= PRECISE_CONF and _key(spec, last.text) is not None and not _dropped(
+            want, _key(spec, last.text), [_key(spec, r.text) for r in readings[:-1]]):
         return Status.FAIL, last.text
     return Status.UNCERTAIN, last.text
+
+
+def _dropped(want: str | None, precise: str | None, others: list[str | None]) -> bool:
+    """True when the precise reading looks like a character dropped or added by the engine,
+    not by the printer: its length differs from the record's, while another engine read as
+    many characters as the record has.
+
+    A recogniser that skips a character can still be sure of what it read (RapidOCR reports
+    100 on a name with one character missing); a value printed longer or shorter than the
+    record shows in every engine's reading, so the other engine would not match the record's
+    length either.
+    """
+    if want is None or precise is None or len(precise) == len(want):
+        return False
+    return any(o is not None and len(o) == len(want) != len(precise) for o in others)
 
 
 def _field_finding(spec: FieldSpec, expected: str, field: Field) -> Finding:

@@ -230,6 +230,31 @@ def test_orient_an_upside_down_letter() -> None:
     assert rotation == 180
 
 
+@needs_tesseract
+@pytest.mark.parametrize(("arrived", "lean"), [(0, 1.0), (180, -2.0), (90, 0.0), (270, 3.0)])
+def test_the_page_read_settles_which_way_up(form: Image.Image, arrived: int, lean: float) -> None:
+    # Without its own orientation read: the page read tells an upside-down page and rereads it.
+    page = prepare.turn(to_bgr(rotate_page(form, lean)), arrived)
+    deferred = prepare.prepare(page, defer_flip=True)
+    assert deferred.flip_strips
+    assert deferred.rotation in ((360 - arrived) % 360, (540 - arrived) % 360)
+    prepared, lines = prepare.read_upright(deferred, psm=11)
+    assert prepared.rotation == (360 - arrived) % 360
+    assert abs(prepared.skew + lean) <= 0.15  # straightened by the lean the shape measured
+    assert not prepared.flip_strips
+    assert prepared.gray.shape == deferred.gray.shape
+    text = "".join(ln.text for ln in lines)
+    assert "上海电缆研究所有限公司" in text
+    assert all(ln.box.y2 <= prepared.gray.shape[0] for ln in lines)  # nothing of the strip
+
+
+@needs_tesseract
+def test_the_page_read_turns_an_upside_down_letter() -> None:
+    page = prepare.turn(to_bgr(text_page(LETTER_LINES)), 180)
+    prepared, _ = prepare.read_upright(prepare.prepare(page, defer_flip=True))
+    assert prepared.rotation == 180
+
+
 def test_orient_leaves_a_blank_page_alone() -> None:
     blank = np.full((1169, 827), 255, np.uint8)
     out, rotation = prepare.orient(blank)
