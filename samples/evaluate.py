@@ -13,6 +13,8 @@ FIELD_KINDS = ("field_mismatch", "copy_differs")
 # Rules that also fail, truly, as a consequence of a kind: the approval page is the last
 # numbered page of the bound form, so without it the page sequence is short as well.
 CONSEQUENCES: dict[str, tuple[str, ...]] = {"missing_opinion": ("pages.complete",)}
+# And of a changed field: a credit code printed otherwise no longer has a valid check character.
+FIELD_CONSEQUENCES: dict[str, tuple[str, ...]] = {"identity.credit_code": ("code.credit_check",)}
 
 
 @dataclass
@@ -97,6 +99,7 @@ def _score_kinds(s: Score, report: dict[str, Any], truth: dict[str, Any]) -> Non
         rules = DETECTED_BY.get(kind, ())
         expected_rules.update(rules)
         expected_rules.update(CONSEQUENCES.get(kind, ()))
+        expected_rules.update(FIELD_CONSEQUENCES.get(d.get("field") or "", ()))
         s.kind_injected[kind] += 1
         caught = any(f["rule"] in rules and (kind not in FIELD_KINDS or f.get("field") == d.get(
             "field")) for f in fails)

@@ -51,3 +51,11 @@ def test_a_field_changed_by_a_ratio_discrepancy_is_not_a_false_alarm():
     s = score_report(report, truth)
     assert s.false_alarms == 0
     assert s.kind_detected["ratio_mismatch"] == 1
+
+
+def test_a_changed_credit_code_failing_its_check_character_is_expected():
+    truth = {"discrepancies": [{"kind": "field_mismatch", "field": "identity.credit_code"}]}
+    report = {"lab_id": "L1", "verdict": "fail", "findings": [
+        _finding("field.match", "fail", "identity.credit_code", 1),
+        _finding("code.credit_check", "fail")]}
+    assert score_report(report, truth).rule_alarms == []
