@@ -13,8 +13,8 @@ import asyncio
 import json
 import logging
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,7 +51,7 @@ from intake.settings import Settings
 from storage import open_store
 from storage.db import Database, Decision
 from storage.db.models import Role
-from storage.objects import ObjectStore, derived_key
+from storage.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -614,7 +614,7 @@ def report_file_routes() -> APIRouter:
 
         view = report_view(svc.db, report_id)
         who.check_lab(view.dossier.lab)
-        with page_images(svc, view.report.data) as images:
+        with service.kept_page_images(view.report.data, svc.store) as images:
             body = make_pdf(view.report.data, images, decisions_of(view))
         return Response(body, media_type="application/pdf", headers=uploads.attachment(
             f"形式审查报告-{view.dossier.lab.lab_id}-v{view.report.version}.pdf"))
@@ -787,18 +787,4 @@ def page_of(data: dict[str, Any], document: int, number: int) -> tuple[str, dict
     raise NotFoundError(f"{name} has no page {number}")
 
 
-@contextmanager
-def page_images(svc: Services, data: dict[str, Any]) -> Iterator[dict[tuple[str, int], str]]:
-    """The kept page images a report refers to, fetched into a temporary folder."""
-    with tempfile.TemporaryDirectory(prefix="dossier-pages-") as tmp:
-        images: dict[tuple[str, int], str] = {}
-        report_docs = {d["name"]: d for d in data.get("documents", [])}
-        for p in data.get("pages", []):
-            target = Path(tmp) / f"{len(images)}.jpg"
-            key = derived_key(report_docs[p["document"]]["sha256"],
-                              service.PAGE_IMAGE.format(number=p["page"]))
-            if svc.store.exists(key):
-                svc.store.download(key, target)
-                images[(p["document"], p["page"])] = str(target)
-        yield images
 

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -290,18 +290,25 @@ def page_image(report_id: int, document: str, number: int, *, db: Database,
     return target
 
 
+@contextlib.contextmanager
+def kept_page_images(data: dict[str, Any], store: ObjectStore) -> Iterator[dict[tuple[str, int], str]]:
+    """The kept images of a report's pages, fetched into a temporary folder for as long as the
+    block runs: (document, page) -> file. Pages whose image was not kept are left out."""
+    documents = {d["name"]: d["sha256"] for d in data.get("documents", [])}
+    with tempfile.TemporaryDirectory(prefix="dossier-pages-") as tmp:
+        images: dict[tuple[str, int], str] = {}
+        for page in data.get("pages", []):
+            sha256 = documents[page["document"]]
+            key = derived_key(sha256, PAGE_IMAGE.format(number=page["page"]))
+            if store.exists(key):
+                target = Path(tmp) / f"{sha256}-{page['page']}.jpg"
+                store.download(key, target)
+                images[(page["document"], page["page"])] = str(target)
+        yield images
+
+
 def render_stored_report(report_id: int, *, db: Database, store: ObjectStore) -> str:
     """The HTML report rebuilt from what is stored alone: the report JSON and the page images."""
     data = db.report(report_id).data
-    report = report_from_json(data)
-    documents: dict[str, Document] = {doc.name: doc for doc in report.documents}
-    with tempfile.TemporaryDirectory(prefix="dossier-render-") as tmp:
-        images: dict[tuple[str, int], str] = {}
-        for page in report.pages:
-            key = derived_key(documents[page.document].sha256,
-                              PAGE_IMAGE.format(number=page.number))
-            if store.exists(key):
-                target = Path(tmp) / f"{documents[page.document].sha256}-{page.number}.jpg"
-                store.download(key, target)
-                images[(page.document, page.number)] = str(target)
-        return report_html(report, images)
+    with kept_page_images(data, store) as images:
+        return report_html(report_from_json(data), images)
