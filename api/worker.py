@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 
 from api import service
+from intake.errors import ToolError
 from intake.pipeline import ReviewOptions, Verifier
 from storage.db import Database
 from storage.objects import ObjectStore
@@ -69,7 +70,10 @@ class EmbeddedWorker:
         self.busy = True
         try:
             if job.attempts > MAX_ATTEMPTS:
-                service.fail_job(self.db, job.id, RuntimeError("attempts exhausted"))
+                service.fail_job(self.db, job.id, ToolError(
+                    f"the review was interrupted {job.attempts - 1} times (the service stopped "
+                    "or crashed while reading it); it is not tried again: upload the files again "
+                    "or ask the administrator to look at the server log", subject=f"job:{job.id}"))
                 return True
             service.run_job(job.id, db=self.db, store=self.store, options=self.options,
                             verifier=self.verifier())
