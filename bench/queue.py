@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 from api import service, tasks
 from intake.pipeline import ReviewOptions
 from intake.record import record_from_dict
-from intake.settings import Settings
+from intake.settings import settings_with
 from samples.generate import generate_batch
 from storage.db import Database
 from storage.local import LocalStore
@@ -55,19 +55,6 @@ def _env(tmp: Path, url: str, token: str) -> dict[str, str]:
         "DOSSIER_QUEUE__NAME": f"bench-{token}", "DOSSIER_QUEUE__KEY_PREFIX": f"bench-{token}:",
         "DOSSIER_QUEUE__VISIBILITY_TIMEOUT": "600",
     }
-
-
-def _settings(env: dict[str, str]) -> Settings:
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return Settings()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _start_workers(count: int, env: dict[str, str], tmp: Path) -> list[subprocess.Popen[bytes]]:
@@ -106,7 +93,7 @@ def run(labs: list[dict[str, Any]], workers: int, base: Path) -> dict[str, Any]:
     url = make_url(ADMIN_URL).set(database=name, drivername="postgresql").render_as_string(
         hide_password=False)
     env = _env(tmp, url, token)
-    settings = _settings(env)
+    settings = settings_with(env)
     db = Database(url)
     processes: list[subprocess.Popen[bytes]] = []
     try:

@@ -7,6 +7,7 @@ Nested groups use ``__``: ``DOSSIER_LIMITS__MAX_PAGES=500``.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -130,3 +131,18 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     queue: QueueSettings = QueueSettings()
+
+
+def settings_with(env: Mapping[str, str]) -> Settings:
+    """The settings as they would be read with ``env`` added to the environment (a worker's
+    environment, a deployment's), without leaving it changed."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        return Settings()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

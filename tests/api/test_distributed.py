@@ -30,7 +30,7 @@ from api.app import create_app
 from intake.cli import make_verifier
 from intake.pipeline import ReviewOptions
 from intake.record import record_from_dict
-from intake.settings import Settings
+from intake.settings import Settings, settings_with
 from samples.generate import generate_batch
 from storage.db import Database, database_url
 from storage.db.models import JobPageRow
@@ -110,17 +110,7 @@ class Deployment:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def settings(self, **extra: str) -> Settings:
-        env = {**self.env, **extra}
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            return Settings()
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        return settings_with({**self.env, **extra})
 
     def start_worker(self, name: str) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{name}.log").open("ab")
