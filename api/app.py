@@ -431,7 +431,7 @@ def campaign_routes() -> APIRouter:
     @router.get("/campaigns/{campaign}/findings.xlsx")
     def findings_xlsx(campaign: str, who: Who, svc: Svc) -> Response:
         """Every lab of the campaign (that the asker may see), one row per finding."""
-        from intake.exports import FindingDecision, LabReport, campaign_xlsx
+        from intake.exports import LabReport, campaign_xlsx
 
         rows = []
         summaries = lab_summaries(svc.db, campaign, unit=who.unit_scope)
@@ -440,9 +440,7 @@ def campaign_routes() -> APIRouter:
             if s.report_id is not None:
                 view = report_view(svc.db, s.report_id)
                 data = view.report.data
-                decisions = {i: FindingDecision(d.decision, d.reason, d.reviewer,
-                                                d.created_at.isoformat(timespec="seconds"))
-                             for i, d in view.decisions.items()}
+                decisions = decisions_of(view)
             rows.append(LabReport(s.lab.lab_id, s.lab.name, s.lab.recommending_unit, data,
                                   decisions))
         body = campaign_xlsx(rows)
