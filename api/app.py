@@ -422,6 +422,8 @@ def campaign_routes() -> APIRouter:
                 "created_at": d.created_at.isoformat(timespec="seconds"),
                 "documents": [{"id": i, "name": n, "sha256": s, "pages": p}
                               for i, n, s, p in d.documents],
+                "online": ({"id": d.online[0], "name": d.online[1], "sha256": d.online[2],
+                            "pages": d.online[3]} if d.online else None),
                 "report_id": reports[d.id].id if d.id in reports else None,
                 "verdict": reports[d.id].verdict if d.id in reports else None,
                 "jobs": [job_json(j) for j in jobs if j.dossier_id == d.id],
@@ -458,7 +460,11 @@ def dossier_routes() -> APIRouter:
     @router.post("/campaigns/{campaign}/labs/{lab_id}/dossiers", status_code=202)
     def upload(campaign: str, lab_id: str, who: Who, svc: Svc,
                files: Annotated[list[UploadFile], File(description="the dossier's scans")],
-               precheck: Annotated[bool, Form()] = False) -> JSONResponse:
+               precheck: Annotated[bool, Form()] = False,
+               online: Annotated[UploadFile | None, File(
+                   description="the online system's own PDF of the form (optional): the "
+                               "paper is compared with it page by page")] = None,
+               ) -> JSONResponse:
         """Upload one lab's dossier; it is checked and kept now and reviewed in the
         background (202 and a job). A recommending unit's upload is always a precheck."""
         who.require(Role.SECRETARIAT, Role.UNIT)
@@ -466,8 +472,9 @@ def dossier_routes() -> APIRouter:
         who.check_lab(found)
         if who.role == Role.UNIT:
             precheck = True
-        with uploads.saved(files, svc.settings) as paths:
-            received = receive_logged(svc, who, paths, campaign, lab_id, precheck)
+        with uploads.saved(files, svc.settings) as paths, \
+                uploads.saved_one(online, svc.settings) as printout:
+            received = receive_logged(svc, who, paths, campaign, lab_id, precheck, printout)
         svc.queued(received.job_id)
         return JSONResponse(status_code=202, headers={"Location": f"/api/jobs/{received.job_id}"},
                             content={"dossier_id": received.dossier_id, "job_id": received.job_id,
@@ -519,7 +526,8 @@ def dossier_routes() -> APIRouter:
         """An original as received, byte for byte."""
         dossier = svc.db.dossier(dossier_id)
         who.check_lab(dossier.lab)
-        match = [d for d in dossier.documents if d[0] == document_id]
+        match = [d for d in (*dossier.documents, *filter(None, [dossier.online]))
+                 if d[0] == document_id]
         if not match:
             raise NotFoundError(f"dossier {dossier_id} has no document {document_id}")
         key = svc.db.document_key(document_id)
@@ -729,16 +737,17 @@ def decision_routes() -> APIRouter:
 
 
 def receive_logged(svc: Services, who: Principal, paths: list[Path], campaign: str, lab_id: str,
-                   precheck: bool) -> service.Received:
+                   precheck: bool, online: Path | None = None) -> service.Received:
     """Receive files; a refusal is audited with what was refused and why (never the bytes)."""
     try:
         return service.receive(paths, campaign=campaign, lab_id=lab_id, db=svc.db,
                                store=svc.store, options=svc.options, actor=who.actor,
-                               precheck=precheck)
+                               precheck=precheck, online=online)
     except IntakeError as exc:
         svc.db.audit(actor=who.actor, action="upload.refused", subject=f"lab:{campaign}/{lab_id}",
                      detail={"code": exc.code, "error": str(exc),
-                             "files": [p.name for p in paths]})
+                             "files": [p.name for p in paths]
+                             + ([online.name] if online is not None else [])})
         raise
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from intake.report import summary_of
 from storage.db import Database, JobState, JobStatus
 from storage.db.repository import Disposition, Dossier, Lab, StoredReport
 
@@ -125,6 +126,11 @@ class ReportView:
     dossier: Dossier
     decisions: dict[int, Disposition]
     history: list[Disposition] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The verdict's headline and paragraph (rebuilt for a report stored without one)."""
+        return summary_of(self.report.data)
 
     def as_json(self) -> dict[str, Any]:
         return {

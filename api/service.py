@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from intake.dossier import PageResult
 from intake.errors import DatabaseError, InputError, NotFoundError, StorageUnavailableError
 from intake.model import Document
-from intake.pipeline import ReviewOptions, Verifier, open_documents, review
+from intake.pipeline import ReviewOptions, Verifier, open_documents, open_online, review
 from intake.report import report_from_json, report_html, report_json
 from storage.db import Database, JobState
 from storage.db.repository import StoredReport
@@ -84,21 +84,31 @@ def receive(
     options: ReviewOptions,
     actor: str,
     precheck: bool = False,
+    online: Path | None = None,
 ) -> Received:
     """Check every file, keep the originals, record the dossier and queue its review.
 
     Every file is checked before anything is stored, so a bad file leaves nothing behind. The
     originals are content-addressed: sending the same file again stores nothing new. The lab
     must have a record: a review without the online record to compare with is refused now,
-    not when the job runs.
+    not when the job runs. ``online`` is the online system's own PDF of the form, when sent:
+    the paper is compared with it page by page.
     """
     db.latest_record(campaign, lab_id)
     documents = open_documents(files, options)
+    printout = open_online(online, options) if online is not None else None
+    if printout is not None and printout.name in {d.name for d in documents}:
+        printout = replace(printout, name=f"网上系统打印版-{printout.name}")
     originals = tuple(store.put_original(path, name=doc.name)
                       for path, doc in zip(files, documents, strict=True))
+    kept_online = (store.put_original(online, name=printout.name)
+                   if online is not None and printout is not None else None)
     dossier_id = db.add_dossier(campaign, lab_id, actor=actor, precheck=precheck)
     for doc, kept in zip(documents, originals, strict=True):
         db.add_document(dossier_id, doc, storage_key=kept.key, actor=actor)
+    if printout is not None and kept_online is not None:
+        db.add_document(dossier_id, printout, storage_key=kept_online.key, actor=actor,
+                        role="online")
     job_id = db.add_job(REVIEW_JOB, dossier_id=dossier_id, actor=actor)
     total = sum(doc.page_count for doc in documents)
     db.update_job(job_id, stage="queued", pages_total=total, actor=actor)
@@ -191,10 +201,15 @@ def run_job(
             target = folder / name
             store.download(_original_key(db, document_id, sha256, store), target)
             paths.append(target)
+        online = None
+        if dossier.online is not None:
+            online_id, _name, online_sha256, _pages = dossier.online
+            online = Path(tmp) / "online.pdf"
+            store.download(_original_key(db, online_id, online_sha256, store), online)
         progress.stage("read")
         report, results = review(paths, stored_record.record(),
                                  replace(options, image_dir=pages), verifier,
-                                 progress=progress.page, on_stage=progress.stage)
+                                 progress=progress.page, on_stage=progress.stage, online=online)
         progress.stage("save")
         html = retry_transient(lambda: _keep_page_images_and_render(report, results, store),
                                what=f"job {job_id}: keeping the page images")
@@ -246,10 +261,11 @@ def submit(
     actor: str,
     precheck: bool = False,
     on_job: Callable[[int], None] | None = None,
+    online: Path | None = None,
 ) -> Submission:
     """Receive a lab's files and review them now, against the lab's latest stored record."""
     received = receive(files, campaign=campaign, lab_id=lab_id, db=db, store=store,
-                       options=options, actor=actor, precheck=precheck)
+                       options=options, actor=actor, precheck=precheck, online=online)
     if on_job:
         on_job(received.job_id)
     try:

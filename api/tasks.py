@@ -49,6 +49,7 @@ from intake.pipeline import (
     _safe_read_page,
     finish_review,
     open_documents,
+    read_online,
 )
 from intake.report import report_json
 from intake.settings import Settings
@@ -409,8 +410,14 @@ def _gather(job_id: int) -> None:
                 return
             started = time.perf_counter() - (
                 datetime.now(UTC) - (job.started_at or job.created_at)).total_seconds()
+            printout = None
+            if dossier.online is not None:  # the online system's PDF: its text layer, quickly
+                online_id, name, sha256, _pages = dossier.online
+                printout = read_online(ctx.original(name, sha256, ctx.db.document_key(online_id)),
+                                       stored_record.record(), replace(ctx.options, workers=1))
             report, _results = finish_review(results, stored_record.record(), documents,
-                                             ctx.verifier(), started, on_stage=progress.stage)
+                                             ctx.verifier(), started, on_stage=progress.stage,
+                                             online=printout)
         progress.stage("save")
         ctx.db.add_report(dossier.id, record_id=stored_record.id,
                           document_ids=[d[0] for d in dossier.documents], data=report_json(report),

@@ -176,6 +176,17 @@ def saved(files: Sequence[UploadFile], settings: Settings) -> Iterator[list[Path
         yield paths
 
 
+@contextmanager
+def saved_one(upload: UploadFile | None, settings: Settings) -> Iterator[Path | None]:
+    """One optional uploaded file (the online system's printout) in a temporary folder of its
+    own; None when nothing was sent (a form's empty file input sends a nameless part)."""
+    if upload is None or not upload.filename:
+        yield None
+        return
+    with saved([upload], settings) as (path,):
+        yield path
+
+
 # Zips ---------------------------------------------------------------------------------------
 
 def _member_name(info: zipfile.ZipInfo) -> str:

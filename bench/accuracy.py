@@ -4,6 +4,8 @@
 
 Prints the counts the issue asks for: clean dossiers passed, injected field discrepancies
 found as failing findings on the right field, false alarms on clean fields, uncertain findings.
+Where the batch has the online system's printout (``online.pdf``, written when a printout kind
+is asked for), the paper is also compared with it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from intake.pipeline import ReviewOptions, review
 from intake.record import load_record
 from intake.report import report_json
 from samples.evaluate import Score, score_report
-from samples.generate import generate_batch
+from samples.generate import ONLINE_FILE, generate_batch
 
 
 def run(out: Path, labs: int, seed: int, degrade: str, gray: bool, discrepancies: int,
@@ -31,11 +33,13 @@ def run(out: Path, labs: int, seed: int, degrade: str, gray: bool, discrepancies
     started = time.perf_counter()
     for lab in manifest["labs"]:
         lab_dir = out / "samples" / lab["lab_id"]
-        files = sorted(p for p in lab_dir.iterdir() if p.suffix == ".pdf")
+        files = sorted(p for p in lab_dir.iterdir() if p.suffix == ".pdf" and p.name != ONLINE_FILE)
+        online = lab_dir / ONLINE_FILE
         image_dir = out / "pages" / lab["lab_id"]
         image_dir.mkdir(parents=True, exist_ok=True)
         report, _ = review(files, load_record(lab_dir / "record.json"),
-                           ReviewOptions(workers=workers, image_dir=image_dir), verifier)
+                           ReviewOptions(workers=workers, image_dir=image_dir), verifier,
+                           online=online if online.exists() else None)
         data = report_json(report)
         pages += len(data["pages"])
         (out / "reports").mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,8 @@
     .venv/bin/python -m bench.ocr                  # accuracy (>= 30 form pages per set) + speed
     .venv/bin/python -m bench.ocr --quick          # a few pages per set, a 10-page speed run
     .venv/bin/python -m bench.ocr --pages 30 --sets light-gray --no-speed
+    .venv/bin/python -m bench.ocr --no-speed --read-dpi 0,150 --no-rapid-page  # page-pass dpi
+    .venv/bin/python -m bench.ocr --no-accuracy --rounds 2 --baseline ../other-checkout
 
 Accuracy, per degradation (none/light/heavy) x colour/gray, on the form pages (cover and body)
 of generated dossiers without discrepancies, every printed field against truth.json:
@@ -24,7 +26,10 @@ Speed: a 40-page image-only PDF (one generated lab's documents, repeated as furt
 copies; ``--mixed``: volumes of several labs against the first lab's record), timed as a whole
 ``dossier review --workers 2`` (RapidOCR verifying) against plain ``tesseract`` psm 11 chi_sim
 on the same pages rendered to PNG (2 processes, OMP_THREAD_LIMIT=1), and ``ocrmypdf --jobs 2``
-when it is installed; peak RSS is summed over each command's process tree.
+when it is installed; peak RSS is summed over each command's process tree. ``--rounds``
+repeats the floor and the review, interleaved, each ratio taken within its round (the machine
+may be shared); ``--baseline`` times the review of another checkout of this tree in each
+round too, for a before/after in one run.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,6 +127,8 @@ class PageJob:
     truth: list[dict[str, Any]]  # the fields printed on this page
     seals: list[list[int]]  # seal boxes on this page
     image_dir: str
+    read_dpi: int | None = None  # PageTask.read_dpi
+    whole_rapid: bool = True  # also RapidOCR over the whole page (the "rapid" engine)
 
 
 def _match(fields: Iterable[tuple[str, Box, str]], want: dict[str, Any]) -> str | None:
@@ -153,14 +160,15 @@ def measure_page(job: PageJob) -> dict[str, Tally]:
     started = time.perf_counter()
     result = read_page(PageTask(path=job.pdf, kind="pdf", document=Path(job.pdf).name,
                                 number=job.page, campaign=job.campaign,
-                                image_dir=job.image_dir))
+                                image_dir=job.image_dir, read_dpi=job.read_dpi))
     t_page = time.perf_counter() - started
     image = cv2.imread(result.image) if result.image else None
     assert image is not None, "read_page kept no page image"
     tess = [(f.key, f.location.box, f.text) for f in result.fields
             if f.location.box is not None]
     started = time.perf_counter()
-    rapid_fields = _rapid_page(image, result.page.cells, printed_fields(job.campaign))
+    rapid_fields = _rapid_page(image, result.page.cells, printed_fields(job.campaign)
+                               ) if job.whole_rapid else []
     t_rapid = time.perf_counter() - started
     tallies = {name: Tally() for name in ENGINES}
     t_reread = 0.0
@@ -185,11 +193,13 @@ def measure_page(job: PageJob) -> dict[str, Tally]:
             tallies["tess+rapid"].add(printed, second, ok(second), under)
         else:
             tallies["tess+rapid"].add(printed, first, ok(first), under)
-        alone = _match(rapid_fields, want) or ""
-        tallies["rapid"].add(printed, alone, ok(alone), under)
+        if job.whole_rapid:
+            alone = _match(rapid_fields, want) or ""
+            tallies["rapid"].add(printed, alone, ok(alone), under)
     tallies["tesseract"].seconds.append(t_page)
     tallies["tess+rapid"].seconds.append(t_page + t_reread)
-    tallies["rapid"].seconds.append(t_rapid)
+    if job.whole_rapid:
+        tallies["rapid"].seconds.append(t_rapid)
     return tallies
 
 
@@ -216,32 +226,40 @@ def _jobs(out: Path, degrade: str, gray: bool, pages: int, seed: int) -> list[Pa
     return jobs[:max(pages, 1)]
 
 
-def accuracy(sets: list[str], pages: int, seed: int, workers: int) -> None:
+def accuracy(sets: list[str], pages: int, seed: int, workers: int,
+             read_dpis: list[int | None], whole_rapid: bool = True) -> None:
+    """``read_dpis``: each page pass (``PageTask.read_dpi``) measured on the same pages."""
     rows = []
     # Generation runs its own process pool; pages are read in a fork server's workers.
     context = multiprocessing.get_context("forkserver")
     with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
         for name in sets:
             degrade, colour = name.split("-")
-            jobs = _jobs(Path(tmp) / name, degrade, colour == "gray", pages, seed)
-            totals = {e: Tally() for e in ENGINES}
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                results = list(pool.map(measure_page, jobs))
-            for tallies in results:
-                for e in ENGINES:
-                    totals[e].merge(tallies[e])
-            rows.append((degrade, colour, len(jobs), totals))
-            print(f"{name}: {len(jobs)} pages done", file=sys.stderr, flush=True)
+            generated = _jobs(Path(tmp) / name, degrade, colour == "gray", pages, seed)
+            for read_dpi in read_dpis:
+                jobs = [replace(j, read_dpi=read_dpi, whole_rapid=whole_rapid)
+                        for j in generated]
+                totals = {e: Tally() for e in ENGINES}
+                with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                    results = list(pool.map(measure_page, jobs))
+                for tallies in results:
+                    for e in ENGINES:
+                        totals[e].merge(tallies[e])
+                rows.append((degrade, colour, read_dpi, len(jobs), totals))
+                print(f"{name} (read dpi {read_dpi or 'as rendered'}): {len(jobs)} pages done",
+                      file=sys.stderr, flush=True)
     print(f"\n### Field reading, {pages} form pages per set (seed {seed})\n")
-    print("| degrade | scan | pages | engine | fields | exact | CER | under seal: fields | "
-          "exact | CER | s/page |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for degrade, colour, n, totals in rows:
+    print("| degrade | scan | read dpi | pages | engine | fields | exact | CER | "
+          "under seal: fields | exact | CER | s/page |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for degrade, colour, read_dpi, n, totals in rows:
         for e in ENGINES:
             t = totals[e]
+            if not t.fields:
+                continue
             seal_cer = f"{t.seal_errors / t.seal_chars:.3f}" if t.seal_chars else "-"
             seal_exact = f"{t.seal_exact / t.seal_fields:.1%}" if t.seal_fields else "-"
-            print(f"| {degrade} | {colour} | {n} | {e} | {t.fields} | "
+            print(f"| {degrade} | {colour} | {read_dpi or '-'} | {n} | {e} | {t.fields} | "
                   f"{t.exact / max(1, t.fields):.2%} | {t.errors / max(1, t.chars):.4f} | "
                   f"{t.seal_fields} | {seal_exact} | {seal_cer} | "
                   f"{float(np.median(t.seconds)):.2f} |")
@@ -262,10 +280,12 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, int]:
+def run_measured(cmd: list[str], env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> tuple[float, float, int]:
     """Wall seconds, peak RSS of the process tree in MB, and the exit code."""
     started = time.perf_counter()
-    proc = psutil.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = psutil.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss(proc))
@@ -310,7 +330,11 @@ def _dossier_pdf(out: Path, pages: int, seed: int, *, mixed: bool = False) -> tu
     return target, out / "samples" / manifest["labs"][0]["dir"] / "record.json"
 
 
-def speed(pages: int, seed: int, *, mixed: bool = False) -> None:
+def speed(pages: int, seed: int, *, mixed: bool = False, rounds: int = 1,
+          baseline: Path | None = None, ocrmypdf: bool = True) -> None:
+    """Time the floor and the review ``rounds`` times, interleaved (the machine is shared: a
+    ratio within one round is what compares); ``baseline``: another checkout of this tree whose
+    review is timed in each round too (before/after a change, in one run)."""
     import pypdfium2 as pdfium
 
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as tmp:
@@ -323,30 +347,42 @@ def speed(pages: int, seed: int, *, mixed: bool = False) -> None:
         for i in range(n):
             doc[i].render(scale=200 / 72).to_pil().convert("L").save(pngs / f"{i:03d}.png")
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-        dossier = str(Path(sys.executable).with_name("dossier"))
+        review = ["review", "--record", str(record), "--workers", "2", "--json", str(pdf)]
+        commands: list[tuple[str, list[str], dict[str, str], Path | None]] = [
+            ("tesseract psm 11 chi_sim, 2 processes (floor)",
+             ["sh", "-c", f"ls {pngs}/*.png | xargs -P 2 -I{{}} "
+              "tesseract {} stdout -l chi_sim --psm 11 > /dev/null"], env, None),
+            ("dossier review --workers 2 (RapidOCR verifying)",
+             [sys.executable, "-m", "intake.cli", *review], env, None),
+        ]
+        if baseline is not None:
+            commands.append(("baseline: dossier review --workers 2",
+                             [sys.executable, "-m", "intake.cli", *review],
+                             {**env, "PYTHONPATH": str(baseline)}, baseline))
         rows: list[tuple[str, float, float, int]] = []
-        floor = run_measured(["sh", "-c", f"ls {pngs}/*.png | xargs -P 2 -I{{}} "
-                              "tesseract {} stdout -l chi_sim --psm 11 > /dev/null"], env)
-        rows.append(("tesseract psm 11 chi_sim, 2 processes (floor)", *floor))
-        rows.append(("dossier review --workers 2 (RapidOCR verifying)", *run_measured(
-            [dossier, "review", "--record", str(record), "--workers", "2", "--json",
-             str(pdf)], env)))
-        if shutil.which("ocrmypdf"):
+        for _ in range(rounds):
+            for name, cmd, cmd_env, cwd in commands:
+                rows.append((name, *run_measured(cmd, cmd_env, cwd)))
+        if ocrmypdf and shutil.which("ocrmypdf"):
             rows.append(("ocrmypdf -l chi_sim --jobs 2 --optimize 0", *run_measured(
                 ["ocrmypdf", "-l", "chi_sim", "--jobs", "2", "--optimize", "0",
                  "--output-type", "pdf", str(pdf), str(out / "ocrmypdf.pdf")], env)))
-        else:
+        elif ocrmypdf:
             print("ocrmypdf is not installed: its row is left out", file=sys.stderr)
     kind = "volumes and opinions of several labs, one lab's record" if mixed else "one lab"
     print(f"\n### Speed, {n}-page image-only dossier ({kind}; 200 dpi, light), 2 cores\n")
-    print("| command | s/page | × floor | peak RSS MB | exit |")
-    print("|---|---|---|---|---|")
-    base = rows[0][1]
-    for name, seconds, rss, code in rows:
-        print(f"| {name} | {seconds / n:.2f} | {seconds / base:.2f} | {rss:.0f} | {code} |")
-    review_s = rows[1][1]
-    if len(rows) > 2:
-        print(f"\nreview / ocrmypdf time: {review_s / rows[2][1]:.2f}")
+    print("| round | command | s/page | × floor | peak RSS MB | exit |")
+    print("|---|---|---|---|---|---|")
+    per_round = len(commands)
+    for i, (name, seconds, rss, code) in enumerate(rows):
+        r = min(i // per_round, rounds - 1)
+        base = rows[r * per_round][1]
+        print(f"| {r + 1} | {name} | {seconds / n:.2f} | {seconds / base:.2f} | {rss:.0f} | "
+              f"{code} |")
+    if len(rows) > rounds * per_round:
+        reviews = [rows[r * per_round + 1][1] for r in range(rounds)]
+        print(f"\nreview / ocrmypdf time: {float(np.median(reviews)) / rows[-1][1]:.2f} "
+              "(median review)")
 
 
 def main() -> None:
@@ -363,6 +399,15 @@ def main() -> None:
     parser.add_argument("--no-accuracy", action="store_true")
     parser.add_argument("--mixed", action="store_true",
                         help="speed: pages of several labs against one record (the old dossier)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="speed: time the floor and the review this many times, interleaved")
+    parser.add_argument("--baseline", type=Path,
+                        help="speed: also time the review of the tree checked out here")
+    parser.add_argument("--no-ocrmypdf", action="store_true", help="speed: leave ocrmypdf out")
+    parser.add_argument("--read-dpi", default="0",
+                        help="accuracy: comma list of page-pass dpis to compare (0: as rendered)")
+    parser.add_argument("--no-rapid-page", action="store_true",
+                        help="accuracy: leave out RapidOCR over the whole page")
     args = parser.parse_args()
     pages = 4 if args.quick else args.pages
     sets = [s for s in args.sets.split(",") if s]
@@ -370,9 +415,12 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown sets: {', '.join(sorted(unknown))}")
     if not args.no_accuracy:
-        accuracy(sets, pages, args.seed, args.workers)
+        accuracy(sets, pages, args.seed, args.workers,
+                 [int(d) or None for d in args.read_dpi.split(",")],
+                 whole_rapid=not args.no_rapid_page)
     if not args.no_speed:
-        speed(10 if args.quick else args.speed_pages, args.seed, mixed=args.mixed)
+        speed(10 if args.quick else args.speed_pages, args.seed, mixed=args.mixed,
+              rounds=args.rounds, baseline=args.baseline, ocrmypdf=not args.no_ocrmypdf)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Seal detection and seal reading on generated dossiers, scored against truth.json.
 
     .venv/bin/python -m bench.seals [--labs 4] [--dpi 150 300] [--no-names] [--turn]
+                                    [--against OLD_SEALS_PY]
 
 Generates four batches (colour and gray, light and heavy), renders every page with
 ``intake.load.render_page`` and runs ``detect_seals`` on it as rendered (truth boxes are in that
@@ -11,7 +12,9 @@ the two, which holds still when the machine is shared, and, at the first DPI,
 how many complete seals had their organisation read and matched (``read_seal_text`` +
 ``match_organisation`` with every organisation of the batch as a candidate) and how many were
 matched to a wrong one. ``--turn`` also turns every page by 0.3-3 degrees with bilinear
-resampling (what a deskew does) before detecting.
+resampling (what a deskew does) before detecting. ``--against`` times another version of
+``intake/seals.py`` (a copy of the file, e.g. from ``git show REV:intake/seals.py``) on the same
+pages, interleaved with this one, and prints the median per-page time ratio this / that.
 
 Pages carrying only red non-seal marks (any seal found there is a false seal): the association's
 letter (red headline and rules) with its seal painted out, and every page of the batch with its
@@ -24,13 +27,16 @@ Batches are generated once per --labs/--seed into ``--out`` and reused.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 import statistics
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import cv2
@@ -54,6 +60,7 @@ class Tally:
     ious: list[float] = field(default_factory=list)
     ms: list[float] = field(default_factory=list)
     anchor_ms: list[float] = field(default_factory=list)  # the anchor, on the same pages
+    other_ms: list[float] = field(default_factory=list)  # --against, on the same pages
     named: int = 0  # complete seals whose organisation was read and matched
     complete: int = 0
     wrong: int = 0
@@ -75,6 +82,10 @@ class Tally:
             ratios = [m / a for m, a in zip(self.ms, self.anchor_ms, strict=True) if a > 0]
             text += (f" anchor {statistics.median(self.anchor_ms):5.1f}"
                      f" ratio {statistics.median(ratios):4.2f}")
+        if self.other_ms:
+            against = [m / o for m, o in zip(self.ms, self.other_ms, strict=True) if o > 0]
+            text += (f" against {statistics.median(self.other_ms):5.1f}"
+                     f" (this/that {statistics.median(against):4.2f})")
         if self.complete:
             text += f" | named {self.named}/{self.complete} wrong {self.wrong}"
         if self.marks_pages:
@@ -166,7 +177,8 @@ def _paint_out(image: np.ndarray, boxes: list[Box]) -> np.ndarray:
 
 
 def run_batch(out: Path, colour: str, degrade: str, gray: bool, labs: int, seed: int,
-              dpis: list[int], engine: Any, turn: bool) -> dict[str, Tally]:
+              dpis: list[int], engine: Any, turn: bool,
+              against: ModuleType | None = None) -> dict[str, Tally]:
     from intake.seal_text import match_organisation, read_seal_text
 
     batch = out / f"{colour}-{degrade}"
@@ -205,7 +217,8 @@ def run_batch(out: Path, colour: str, degrade: str, gray: bool, labs: int, seed:
                     key = f"{colour} {degrade} {dpi}"
                     _score(tallies[key], image, got_dpi, boxes, seals,
                            f"{lab['lab_id']}/{doc['file']}#{page}",
-                           engine if k == 0 else None, orgs, read_seal_text, match_organisation)
+                           engine if k == 0 else None, orgs, read_seal_text, match_organisation,
+                           against)
                     # The letter without its seal (its red headline and rules remain); every
                     # page without its seals and with red pen marks.
                     blanks = [_paint_out(image, boxes)] if letter else []
@@ -239,8 +252,13 @@ def _anchor(image: np.ndarray) -> float:
 
 
 def _score(t: Tally, image: np.ndarray, dpi: int, boxes: list[Box], seals: list[dict[str, Any]],
-           where: str, engine: Any, orgs: list[str], read: Any, match: Any) -> None:
+           where: str, engine: Any, orgs: list[str], read: Any, match: Any,
+           against: ModuleType | None = None) -> None:
     anchor_before = _anchor(image)
+    if against is not None:
+        started = time.perf_counter()
+        against.detect_seals(image, dpi)
+        t.other_ms.append((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
     found: list[Seal] = detect_seals(image, dpi)
     t.ms.append((time.perf_counter() - started) * 1000)
@@ -274,6 +292,17 @@ def _score(t: Tally, image: np.ndarray, dpi: int, boxes: list[Box], seals: list[
         t.unnamed.append(f"{where} {s['organisation']} read {text!r} -> {name}")
 
 
+def _load_against(path: Path) -> ModuleType:
+    """Another version of intake/seals.py, loaded under its own name."""
+    spec = importlib.util.spec_from_file_location("seals_against", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -286,7 +315,10 @@ def main() -> None:
                         help="turn each page 0.3-3 degrees (bilinear) before detecting")
     parser.add_argument("--only", choices=["colour", "gray"], help="one colour of batch")
     parser.add_argument("--verbose", action="store_true", help="list misses and extra seals")
+    parser.add_argument("--against", type=Path,
+                        help="another intake/seals.py to time on the same pages, interleaved")
     args = parser.parse_args()
+    against = _load_against(args.against) if args.against else None
     engine = None
     if not args.no_names:
         from intake.ocr.rapid import RapidEngine
@@ -297,7 +329,7 @@ def main() -> None:
         if args.only and colour != args.only:
             continue
         tallies = run_batch(out, colour, degrade, gray, args.labs, args.seed, args.dpi, engine,
-                            args.turn)
+                            args.turn, against)
         for name, tally in tallies.items():
             print(tally.line(name), flush=True)
             if args.verbose:

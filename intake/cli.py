@@ -63,14 +63,16 @@ def _options(settings: Settings, args: argparse.Namespace,
 
 def review_dossier(
     record_path: Path, files: Sequence[Path], out: Path | None, settings: Settings,
-    args: argparse.Namespace, verifier: Verifier | None,
+    args: argparse.Namespace, verifier: Verifier | None, online: Path | None = None,
 ) -> dict[str, Any]:
-    """Review one dossier; write report.json and report.html under ``out`` if given."""
+    """Review one dossier; write report.json and report.html under ``out`` if given.
+    ``online`` is the online system's own PDF of the form, to compare the paper with."""
     record = load_record(record_path)
     with tempfile.TemporaryDirectory(prefix="dossier-pages-") as tmp:
         image_dir = out / "pages" if out else Path(tmp)
         image_dir.mkdir(parents=True, exist_ok=True)
-        report, results = review(files, record, _options(settings, args, image_dir), verifier)
+        report, results = review(files, record, _options(settings, args, image_dir), verifier,
+                                 online=online)
         data = report_json(report)
         if out:
             out.mkdir(parents=True, exist_ok=True)
@@ -83,7 +85,8 @@ def review_dossier(
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     verifier = make_verifier(args.verify or settings.ocr.verify_engine)
-    data = review_dossier(args.record, args.files, args.out, settings, args, verifier)
+    data = review_dossier(args.record, args.files, args.out, settings, args, verifier,
+                          online=args.online)
     if args.json:
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
         return 0
@@ -113,11 +116,12 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{'lab':<12} {'verdict':<8} {'fail':>4} {'uncertain':>9} {'seconds':>8}  report")
     for lab in manifest["labs"]:
         lab_dir = samples_dir / lab["lab_id"]
-        files = sorted(p for p in lab_dir.iterdir() if p.suffix == ".pdf")
+        online = lab_dir / "online.pdf"  # the online system's printout, when generated
+        files = sorted(p for p in lab_dir.iterdir() if p.suffix == ".pdf" and p != online)
         report_dir = out / "reports" / lab["lab_id"]
         started = time.perf_counter()
         data = review_dossier(lab_dir / "record.json", files, report_dir, settings, args,
-                              verifier)
+                              verifier, online=online if online.exists() else None)
         seconds = time.perf_counter() - started
         print(f"{lab['lab_id']:<12} {data['verdict']:<8} {data['summary']['fail']:>4} "
               f"{data['summary']['uncertain']:>9} {seconds:>8.1f}  "
@@ -315,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     rv.add_argument("--dpi", type=int, help="render PDF pages at this DPI (default: native)")
     rv.add_argument("--verify", choices=["rapidocr", "tesseract", "none"],
                     help="engine that re-reads fields which do not verify")
+    rv.add_argument("--online", type=Path, metavar="FILE.pdf",
+                    help="the online system's own PDF of the form: compare the paper with it "
+                         "page by page (pages added, missing or altered)")
     rv.set_defaults(func=cmd_review)
 
     demo = sub.add_parser("demo", help="generate a sample batch and review every dossier")

@@ -58,6 +58,13 @@ class ActiveContentError(UnsupportedFileError):
     code = "active_content"
 
 
+class NotPrintoutError(UnsupportedFileError):
+    """A file sent as the online system's printout that is not the system's own PDF (a scan
+    of the printout, an image)."""
+
+    code = "not_online_printout"
+
+
 class UnsafeArchiveError(InputError):
     """A zip whose members would escape their folder, or are links."""
 
@@ -152,6 +159,7 @@ EXIT_CODES: dict[type[IntakeError], int] = {
     RateLimitedError: 2,
     UnsupportedFileError: 2,
     ActiveContentError: 2,
+    NotPrintoutError: 2,
     UnsafeArchiveError: 2,
     CorruptFileError: 2,
     EncryptedFileError: 2,

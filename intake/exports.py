@@ -43,8 +43,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from intake.model import Box
-from intake.report import STATUS_ZH, VERDICT_ZH, evidence_crop
+from intake.model import Box, Status
+from intake.report import STATUS_ZH, VERDICT_ZH, evidence_crop, summary_of
 
 DECISION_ZH = {"confirm": "确认", "dismiss": "驳回"}
 UNDECIDED = "未处理"
@@ -347,6 +347,8 @@ def report_pdf(data: dict[str, Any], images: Mapping[tuple[str, int], str],
                  _p("、".join(f"{d['name']}（{d['pages']}页）" for d in data.get("documents", [])),
                     s.body)]],
                [24 * mm, 66 * mm, 22 * mm, CONTENT_WIDTH - 112 * mm], header=False),
+        _p(summary_of(data)["headline"], s.heading),
+        _p(summary_of(data)["text"], s.body),
         _p("检查项一览", s.heading),
     ]
     header = ["序号", "检查项", "结论", "栏目", "网上申报值", "纸质材料值", "位置", "复核"]
@@ -419,6 +421,7 @@ class _Notice:
     lab_id: str
     campaign: str
     opening: str
+    summary: str  # the verdict's paragraph, after the reviewers' decisions
     conclusion: str
     items: tuple[_Item, ...]
     closing: str
@@ -456,10 +459,19 @@ def _notice(data: Mapping[str, Any], decisions: Mapping[int, FindingDecision],
         conclusion = "经审查，未发现需要更正的问题。"
     return _Notice(
         lab_name=str(data["lab_name"]), lab_id=str(data["lab_id"]), campaign=campaign,
-        opening=opening, conclusion=conclusion, items=items,
+        opening=opening, summary=_decided_summary(data, decisions), conclusion=conclusion,
+        items=items,
         closing="如对上述意见有疑问，请与秘书处联系。",
         issued=f"{issued.year}年{issued.month}月{issued.day}日" if issued else "　　年　　月　　日",
     )
+
+
+def _decided_summary(data: Mapping[str, Any], decisions: Mapping[int, FindingDecision]) -> str:
+    """The verdict's paragraph as the lab reads it: what the notice asks about fails, the rest
+    (dismissed, or uncertain and not confirmed) is not held against the lab."""
+    asked = set(notice_findings(data, decisions))
+    decided = {i: Status.FAIL if i in asked else Status.PASS for i in range(len(data["findings"]))}
+    return str(summary_of(data, decided)["text"])
 
 
 _NOTICE_CSS = """
@@ -492,6 +504,7 @@ def feedback_notice(data: dict[str, Any], decisions: Mapping[int, FindingDecisio
 <body><h1>形式审查意见反馈</h1>
 <p>{e(n.lab_name)}（编号 {e(n.lab_id)}）：</p>
 <p>{e(n.opening)}</p>
+<p>{e(n.summary)}</p>
 <p>{e(n.conclusion)}</p>
 {listing}
 <p>{e(n.closing)}</p>
@@ -510,6 +523,7 @@ def feedback_notice_pdf(data: dict[str, Any], decisions: Mapping[int, FindingDec
         _p("形式审查意见反馈", s.title),
         _p(f"{n.lab_name}（编号 {n.lab_id}）：", s.body),
         _p(n.opening, s.body),
+        _p(n.summary, s.body),
         _p(n.conclusion, s.body),
     ]
     for number, item in enumerate(n.items, start=1):

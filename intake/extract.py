@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from intake.fields import APPROVAL_LABEL, APPROVAL_TITLE, SECTIONS, FieldSpec
+from intake.fields import (
+    APPROVAL_LABEL,
+    APPROVAL_TITLE,
+    BODY_FIELDS,
+    COVER_FIELDS,
+    SECTIONS,
+    FieldSpec,
+    quality_report_field,
+)
+from intake.language import DATE, entities_of
 from intake.model import Box, Cell, Line, PageKind
 from intake.normalize import canonical_text, parse_date
 
@@ -45,20 +54,111 @@ def footer_numbers(lines: list[Line] | tuple[Line, ...]) -> tuple[int, int] | No
     return None
 
 
-def classify(text: str, cells: tuple[Cell, ...], footer: tuple[int, int] | None) -> PageKind:
-    """What kind of page this is, from its words."""
+@dataclass(frozen=True)
+class PageClass:
+    """What kind of page this is, how sure the classifier is (0..1), and what it saw within the
+    kind: a certificate's type (``cma``, ``cnas``, ``licence``) or a form page's sections
+    (``cover`` or their numbers, "2,3")."""
+
+    kind: PageKind
+    confidence: float
+    detail: str = ""
+
+
+# Words a page of each kind prints; each found adds to that kind's score. The strongest one
+# alone is enough to name the kind.
+# None of them is a label of the form: a form page lists the association and CNAS numbers too.
+_LETTER_WORDS = ("初审确认", "确认意见的函", "特此函告", "秘书处", "工作方案", "序号", "我会")
+_CMA_WORDS = ("检验检测机构资质认定证书", "检验检测机构", "许可使用标志", "国家认证认可监督管理委员会",
+              "计量认证")
+_CNAS_WORDS = ("中国合格评定国家认可委员会", "CERTIFICATEOFACCREDITATION", "认可证书", "注册号", "兹证明",
+               "CNAS-CL01", "检测和校准实验室能力")
+_LICENCE_WORDS = ("营业执照", "法定代表人", "经营范围", "登记机关", "注册资本")
+_SECTION_KEYS = tuple(canonical_text(s) for s in SECTIONS)
+_COVER_LABEL = "填报日期"
+# A row label -> the number of the section that prints it. Labels the cover prints too
+# (实验室名称) say nothing about the section; the annual report rows are known by their tail.
+_SECTION_OF = {canonical_text(spec.label): SECTIONS.index(spec.section) + 1
+               for spec in BODY_FIELDS if spec.section in SECTIONS
+               and not any(spec.label in cover.label for cover in COVER_FIELDS)}
+_SECTION_OF[canonical_text(quality_report_field(2000).label[4:])] = SECTIONS.index(
+    quality_report_field(2000).section) + 1
+
+
+def classify(text: str, cells: tuple[Cell, ...], footer: tuple[int, int] | None) -> PageClass:
+    """What kind of page this is, from its words alone (no colour: a grey photocopy of a red
+    letterhead reads the same as the original)."""
     flat = canonical_text(text + "".join(c.text for c in cells))
     if not flat.strip():
-        return PageKind.BLANK
-    if APPROVAL_TITLE in flat or _has(flat, APPROVAL_LABEL, 70):
-        return PageKind.APPROVAL
-    if "初审确认" in flat and ("函" in flat or "协会" in flat):
-        return PageKind.LETTER
-    if footer is not None or "复核申报信息表" in flat or any(s[2:] in flat for s in SECTIONS):
-        return PageKind.FORM
-    if "证书" in flat and ("资质认定" in flat or "认可" in flat or "营业执照" in flat):
-        return PageKind.CERTIFICATE
-    return PageKind.ATTACHMENT if len(flat) > 20 else PageKind.UNKNOWN
+        return PageClass(PageKind.BLANK, 1.0 if not cells else 0.8)
+    if len(flat) < 6:
+        return PageClass(PageKind.BLANK if not cells else PageKind.UNKNOWN, 0.5)
+    approval = _approval_score(flat)
+    # The approval page is the form's last page and carries its footer: the footer is no
+    # evidence against it.
+    scores = {
+        PageKind.APPROVAL: approval,
+        PageKind.LETTER: _share(flat, _LETTER_WORDS, strong=("初审确认", "确认意见的函", "特此函告")),
+        PageKind.FORM: _form_score(flat, footer if approval < 0.6 else None),
+    }
+    certificates = {"cma": _share(flat, _CMA_WORDS, strong=("检验检测机构资质认定证书",)),
+                    "cnas": _share(flat, _CNAS_WORDS,
+                                   strong=("中国合格评定国家认可委员会", "CERTIFICATEOFACCREDITATION")),
+                    "licence": _share(flat, _LICENCE_WORDS, strong=("营业执照",))}
+    certificate = max(certificates, key=lambda k: certificates[k])
+    scores[PageKind.CERTIFICATE] = certificates[certificate]
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    (kind, best), (_, second) = ranked[0], ranked[1]
+    if best < 0.3:
+        # Text, but nothing any known page prints: another attachment, or unreadable. Never
+        # very sure: an attachment is only what the other kinds are not.
+        kind = PageKind.ATTACHMENT if len(flat) > 20 else PageKind.UNKNOWN
+        return PageClass(kind, round(0.6 - best, 2))
+    # A runner-up as strong as the winner halves the confidence.
+    confidence = round(min(1.0, best) * (1.0 - 0.5 * min(second, best) / best), 2)
+    if kind is PageKind.CERTIFICATE:
+        return PageClass(kind, confidence, certificate)
+    if kind is PageKind.FORM:
+        return PageClass(kind, confidence, _sections(flat, footer))
+    return PageClass(kind, confidence)
+
+
+def _approval_score(flat: str) -> float:
+    score = 0.0
+    if APPROVAL_TITLE in flat:
+        score += 0.6
+    if _has(flat, APPROVAL_LABEL, 70):
+        score += 0.6
+    return min(score, 1.0)
+
+
+def _form_score(flat: str, footer: tuple[int, int] | None) -> float:
+    score = 0.7 if footer is not None else 0.0
+    if _has(flat, "复核申报信息表", 85):
+        score += 0.5
+    score += 0.3 * min(2, sum(key[2:] in flat for key in _SECTION_KEYS))
+    score += 0.1 * min(3, sum(label in flat for label in _SECTION_OF))
+    return min(score, 1.0)
+
+
+def _share(flat: str, words: tuple[str, ...], strong: tuple[str, ...]) -> float:
+    """0..1: a strong word found makes 0.7 and half the other words make 1.0; without a strong
+    word, each other word found adds its share of 1.0."""
+    base = 0.7 if any(_has(flat, w, 85) for w in strong) else 0.0
+    others = [w for w in words if w not in strong]
+    hits = sum(canonical_text(w) in flat for w in others)
+    return min(1.0, base + (1.0 - base) * hits / max(1, len(others)) * (2 if base else 1))
+
+
+def _sections(flat: str, footer: tuple[int, int] | None) -> str:
+    """The form's sections on the page, by number, from their headings and the labels of their
+    rows; "cover" for the cover page."""
+    if (footer is not None and footer[0] == 1) or (
+            _COVER_LABEL in flat and _has(flat, "复核申报信息表", 85)):
+        return "cover"
+    numbers = {i for i, key in enumerate(_SECTION_KEYS, start=1) if key[2:] in flat}
+    numbers |= {_SECTION_OF[label] for label in _SECTION_OF if label in flat}
+    return ",".join(str(n) for n in sorted(numbers))
 
 
 def _has(text: str, phrase: str, score: float = 80.0) -> bool:
@@ -150,11 +250,29 @@ def approval_opinion(cells: tuple[Cell, ...]) -> Opinion | None:
 _SIGNATURE = re.compile(r"(推荐单位|主管单位)?[（(]?\s*盖\s*章\s*[)）]?[:：]?")
 
 
+_DATE_LABEL = re.compile(r"^(日期|时间)?\s*[:：]?\s*$")
+
+
 def split_opinion(text: str, box: Box) -> Opinion:
-    """Separate the opinion sentence from the "（盖章）" line and the date below it."""
+    """Separate the opinion sentence from the "（盖章）" line and the date below it.
+
+    The date is the last one the tagger finds (the signature date follows the sentence); a
+    date-shaped text that is no calendar day is still taken, for a reviewer to see. A line
+    that only ``parse_date`` reads (20210420) is the fallback.
+    """
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    date_text = next((ln for ln in reversed(lines) if parse_date(ln)), "")
-    body = [ln for ln in lines if ln != date_text and not _SIGNATURE.fullmatch(ln)]
+    tagged = [(i, e) for i, ln in enumerate(lines) for e in entities_of(ln, DATE)]
+    if tagged:
+        i, entity = tagged[-1]
+        date_text = entity.text
+        rest = (lines[i][:entity.start] + lines[i][entity.end:]).strip()
+        # What stands beside the date is a label, the seal line, or a stray mark or two.
+        kept = len(rest) > 2 and not _DATE_LABEL.fullmatch(rest)
+        lines = lines[:i] + ([rest] if kept else []) + lines[i + 1:]
+    else:
+        date_text = next((ln for ln in reversed(lines) if parse_date(ln)), "")
+        lines = [ln for ln in lines if ln != date_text]
+    body = [ln for ln in lines if not _SIGNATURE.fullmatch(ln)]
     opinion = _SIGNATURE.sub("", "".join(body)).strip()
     return Opinion(opinion, date_text, box)
 

@@ -142,6 +142,16 @@ class Document:
 
 
 @dataclass(frozen=True)
+class ScanQuality:
+    """How well a scanned page can be read (``intake.quality``)."""
+
+    edge_mm: float | None  # width of the text's edges on paper; None without text edges
+    paper: float  # brightness of the paper, 0..255 (95th percentile)
+    contrast: float  # paper minus ink (2nd percentile), 0..255
+    scan_dpi: int  # the resolution the page was scanned at, as far as the file tells
+
+
+@dataclass(frozen=True)
 class Page:
     """One page after preparation and reading."""
 
@@ -154,11 +164,16 @@ class Page:
     skew: float = 0.0  # degrees corrected by deskew
     text_source: TextSource = TextSource.TESSERACT
     kind: PageKind = PageKind.UNKNOWN
+    # How sure the classifier is of ``kind``, 0..1, and what it saw within the kind: a
+    # certificate's type (cma, cnas, licence), a form page's sections ("cover", "1,2"), or "".
+    kind_confidence: float = 0.0
+    kind_detail: str = ""
     lines: tuple[Line, ...] = ()
     cells: tuple[Cell, ...] = ()
     seals: tuple[Seal, ...] = ()
     footer: tuple[int, int] | None = None  # (N, M) of "第 N 页 共 M 页"
     seconds: float = 0.0
+    quality: ScanQuality | None = None  # None for a text layer: nothing was scanned
 
     @property
     def text(self) -> str:

@@ -20,10 +20,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from intake import layout, load, prepare
+from intake import layout, load, prepare, quality
 from intake.checks import run_checks
 from intake.dossier import PageResult
-from intake.errors import InputError, IntakeError
+from intake.errors import InputError, IntakeError, NotPrintoutError
 from intake.extract import (
     approval_opinion,
     classify,
@@ -78,6 +78,9 @@ class PageTask:
     timeout: float = 120.0
     max_pixels: int = 120_000_000
     image_dir: str | None = None  # keep the upright page image here, for evidence
+    # Tesseract reads the page scaled down to this (None: as rendered). At 150 dpi it reads
+    # fields as well as at 200 and costs less (bench/RESULTS.md, "OCR engines").
+    read_dpi: int | None = 150
 
 
 def read_page(task: PageTask) -> PageResult:
@@ -87,12 +90,15 @@ def read_page(task: PageTask) -> PageResult:
     bgr, dpi = load.render_page(Path(task.path), kind, task.number, dpi=task.dpi,
                                 max_pixels=task.max_pixels)
     layer = textlayer.page_words(Path(task.path), task.number, dpi) if kind == "pdf" else None
+    scan = None if layer is not None else quality.measure_page(bgr, dpi, Path(task.path), kind,
+                                                               task.number)
     if layer is None:
         # Whether the page is upside down is settled by the page read itself (one tesseract
         # run per upright page instead of two).
         prepared = prepare.prepare(bgr, timeout=task.timeout, defer_flip=True)
-        prepared, lines = prepare.read_upright(prepared, lang=task.lang, psm=task.psm,
-                                               timeout=task.timeout)
+        prepared, lines = prepare.read_upright(
+            prepared, lang=task.lang, psm=task.psm, timeout=task.timeout,
+            scale=min(1.0, task.read_dpi / dpi) if task.read_dpi else 1.0)
         bgr = prepare.upright(bgr, prepared.rotation, prepared.skew)
         grid = layout.find_grid(prepared.layout, dpi)
         rotation, skew, source = prepared.rotation, prepared.skew, TextSource.TESSERACT
@@ -106,7 +112,8 @@ def read_page(task: PageTask) -> PageResult:
     seals = detect_seals(bgr, dpi)
     cells, outside = layout.fill_cells(grid.cells, lines)
     footer = footer_numbers(outside)
-    page_kind = classify("\n".join(ln.text for ln in outside), cells, footer)
+    page_class = classify("\n".join(ln.text for ln in outside), cells, footer)
+    page_kind = page_class.kind
     height, width = gray.shape
     image_path = None
     if task.image_dir:
@@ -114,9 +121,10 @@ def read_page(task: PageTask) -> PageResult:
         cv2.imwrite(image_path, bgr, [cv2.IMWRITE_JPEG_QUALITY, 90])
     page = Page(
         document=task.document, number=task.number, width=width, height=height, dpi=dpi,
-        rotation=rotation, skew=skew, text_source=source, kind=page_kind, lines=tuple(outside),
+        rotation=rotation, skew=skew, text_source=source, kind=page_kind,
+        kind_confidence=page_class.confidence, kind_detail=page_class.detail, lines=tuple(outside),
         cells=cells, seals=tuple(seals), footer=footer,
-        seconds=time.perf_counter() - started,
+        quality=scan, seconds=time.perf_counter() - started,
     )
     fields = tuple(
         Field(
@@ -216,6 +224,12 @@ def verify(
     """
     if verifier is None:
         return results
+    check = page_verifier(record, verifier)
+    return [check(result) for result in results]
+
+
+def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], PageResult]:
+    """``verify`` for one page at a time, so that a page is verified as soon as it is read."""
     specs = {s.key: s for s in all_labels(record.campaign).values()}
     expected = expected_values(record)
 
@@ -224,8 +238,7 @@ def verify(
         return f.key not in expected or canonical(spec.kind, f.text, spec.places) == canonical(
             spec.kind, expected[f.key], spec.places)
 
-    out = []
-    for result in results:
+    def check(result: PageResult) -> PageResult:
         page = result.page
         todo = [f for f in result.fields if not verified(f)]
         wanted = (todo or result.opinion is not None or page.kind is PageKind.LETTER
@@ -233,10 +246,10 @@ def verify(
                       and page.kind in (PageKind.FORM, PageKind.APPROVAL)))
         page_image = cv2.imread(result.image) if result.image and wanted else None
         if page_image is None or page.text_source is TextSource.TEXT_LAYER:
-            out.append(result)
-            continue
-        out.append(_reread(result, todo, page_image, verifier))
-    return out
+            return result
+        return _reread(result, todo, page_image, verifier)
+
+    return check
 
 
 def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
@@ -331,11 +344,13 @@ def review(
     verifier: Verifier | None = None,
     progress: Callable[[PageResult], None] | None = None,
     on_stage: Callable[[str], None] | None = None,
+    online: Path | None = None,
 ) -> tuple[Report, list[PageResult]]:
     """Review one lab's dossier: every file given, against the lab's online record.
 
     ``progress`` hears of each page as it is read; ``on_stage`` of each stage after the pages
-    (``verify``, ``checks``).
+    (``verify``, ``checks``). ``online`` is the online system's own PDF of the form, compared
+    with the paper page by page when given.
     """
     started = time.perf_counter()
     documents = open_documents(paths, options)
@@ -348,12 +363,40 @@ def review(
         for path, doc in zip(paths, documents, strict=True)
         for n in range(1, doc.page_count + 1)
     ]
+    check = page_verifier(record, verifier) if verifier is not None else None
     results = []
     for result in read_pages(tasks, options.workers):
-        results.append(result)
         if progress:
             progress(result)
-    return finish_review(results, record, documents, verifier, started, on_stage=on_stage)
+        # Verified here while the workers read the next pages: not all after the last one.
+        results.append(check(result) if check else result)
+    printout = read_online(online, record, options) if online is not None else None
+    return finish_review(results, record, documents, verifier, started, on_stage=on_stage,
+                         online=printout, verified=True)
+
+
+def open_online(path: Path, options: ReviewOptions) -> Document:
+    """The online system's printout, checked: a PDF whose pages carry the system's own text
+    (a scan or a photo of the printout is refused: it would only compare OCR with OCR)."""
+    (doc,) = open_documents([path], options)
+    if doc.kind is not load.DocumentKind.PDF:
+        raise NotPrintoutError(f"{doc.name} is not a PDF: the online system's printout is "
+                               "the PDF the system produces; send that file", subject=doc.name)
+    if textlayer.page_words(path, 1, 72) is None:
+        raise NotPrintoutError(f"{doc.name} has no text layer on its first page: it looks like "
+                               "a scan, not the online system's own PDF; download the PDF from "
+                               "the online system and send that", subject=doc.name)
+    return doc
+
+
+def read_online(path: Path, record: Record, options: ReviewOptions) -> list[PageResult]:
+    """The pages of the online system's printout, read from its text layer."""
+    doc = open_online(path, options)
+    tasks = [PageTask(path=str(path), kind=doc.kind.value, document=doc.name, number=n,
+                      campaign=record.campaign, dpi=options.campaign_dpi,
+                      timeout=options.timeout, max_pixels=options.max_pixels)
+             for n in range(1, doc.page_count + 1)]
+    return list(read_pages(tasks, options.workers))
 
 
 def finish_review(
@@ -363,17 +406,21 @@ def finish_review(
     verifier: Verifier | None,
     started: float,
     on_stage: Callable[[str], None] | None = None,
+    online: list[PageResult] | None = None,
+    verified: bool = False,
 ) -> tuple[Report, list[PageResult]]:
     """The dossier stages once every page is read (``results`` in document and page order),
     wherever the pages were read: copies, verification, checks, the report. ``started`` is
-    the ``time.perf_counter()`` the review began at."""
+    the ``time.perf_counter()`` the review began at; ``verified``: each page went through
+    ``page_verifier`` already, as ``review`` does while the pages are read."""
     results = assign_copies(results)
     if on_stage:
         on_stage("verify")
-    results = verify(results, record, verifier)
+    if not verified:
+        results = verify(results, record, verifier)
     if on_stage:
         on_stage("checks")
-    findings = run_checks(results, record)
+    findings = run_checks(results, record, online)
     report = Report(
         lab_id=record.lab_id, lab_name=record.lab_name, campaign=record.campaign,
         verdict=verdict_of(findings), findings=tuple(findings), documents=tuple(documents),

@@ -517,7 +517,7 @@ def _sure_share(words: list[tuple[str, float]]) -> tuple[float, int]:
 
 def read_upright(prepared: Prepared, *, lang: str = "chi_sim",
                  psm: int = tesseract.DEFAULT_PAGE_PSM,
-                 timeout: float = 60) -> tuple[Prepared, list[Line]]:
+                 timeout: float = 60, scale: float = 1.0) -> tuple[Prepared, list[Line]]:
     """Read a prepared page with tesseract, settling on the way which way up it is.
 
     For a page ``prepare(..., defer_flip=True)`` left open, the page read itself says whether
@@ -525,10 +525,11 @@ def read_upright(prepared: Prepared, *, lang: str = "chi_sim",
     confidence. Only when it does not are the strips read both ways up on their own, as
     ``orient`` does, and an upside-down page turned and read again. So an upright page with
     text costs one read and no orientation read. Returns the page as read (its rotation
-    settled) and its lines.
+    settled) and its lines. ``scale``: the page is read that much smaller (see
+    ``tesseract.ocr_lines``); boxes stay in the prepared page's pixels.
     """
     def read(image: Image) -> list[Line]:
-        return tesseract.ocr_lines(image, lang=lang, psm=psm, timeout=timeout)
+        return tesseract.ocr_lines(image, lang=lang, psm=psm, timeout=timeout, scale=scale)
 
     lines = read(prepared.gray)
     settled = replace(prepared, flip_strips=(), char_px=0.0)

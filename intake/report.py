@@ -22,12 +22,14 @@ from intake.model import (
     Page,
     PageKind,
     Report,
+    ScanQuality,
     Seal,
     SealShape,
     Status,
     TextSource,
     Verdict,
 )
+from intake.verdict import summarise
 
 STATUS_ORDER = {Status.FAIL: 0, Status.UNCERTAIN: 1, Status.PASS: 2}
 STATUS_ZH = {Status.FAIL: "不一致/不符合", Status.UNCERTAIN: "待人工核对", Status.PASS: "通过"}
@@ -51,21 +53,51 @@ def finding_json(f: Finding) -> dict[str, Any]:
 
 def page_json(p: Page) -> dict[str, Any]:
     return {
-        "document": p.document, "page": p.number, "kind": p.kind.value, "width": p.width,
+        "document": p.document, "page": p.number, "kind": p.kind.value,
+        "kind_confidence": round(p.kind_confidence, 2), "kind_detail": p.kind_detail,
+        "width": p.width,
         "height": p.height, "dpi": p.dpi, "rotation": p.rotation, "skew": round(p.skew, 2),
         "text_source": p.text_source.value, "footer": list(p.footer) if p.footer else None,
         "seconds": round(p.seconds, 3),
+        "quality": None if p.quality is None else {
+            "edge_mm": None if p.quality.edge_mm is None else round(p.quality.edge_mm, 3),
+            "paper": round(p.quality.paper, 1), "contrast": round(p.quality.contrast, 1),
+            "scan_dpi": p.quality.scan_dpi},
         "seals": [{"bbox": s.box.as_list(), "shape": s.shape.value, "color": s.color,
                    "complete": s.complete, "score": round(s.score, 3), "text": s.text,
                    "text_score": round(s.text_score, 3)} for s in p.seals],
     }
 
 
-def _location_of(data: dict[str, Any] | None) -> Location | None:
+def _location_of(data: Mapping[str, Any] | None) -> Location | None:
     if data is None:
         return None
     box = data.get("box")
     return Location(data["document"], int(data["page"]), Box(*box) if box else None)
+
+
+def _finding_of(f: Mapping[str, Any], status: Status | None = None) -> Finding:
+    return Finding(rule=f["rule"], title=f["title"], status=status or Status(f["status"]),
+                   clause=f["clause"], message=f["message"], field=f.get("field"),
+                   label=f.get("label"), expected=f.get("expected"), found=f.get("found"),
+                   location=_location_of(f.get("location")), evidence=f.get("evidence") or {})
+
+
+def summary_of(data: Mapping[str, Any],
+               decided: Mapping[int, Status] | None = None) -> dict[str, Any]:
+    """The verdict's headline, grounds and paragraph for a stored report JSON.
+
+    Without ``decided`` it is the report's own (rebuilt from its findings for a report stored
+    before it carried one); ``decided`` maps finding indexes to the status a reviewer settled
+    on, and the summary is then the one after review.
+    """
+    summary = data.get("summary") or {}
+    if not decided and "text" in summary:
+        return {k: summary[k] for k in ("headline", "text", "grounds")}
+    decided = decided or {}
+    findings = [_finding_of(f, decided.get(i)) for i, f in enumerate(data["findings"])]
+    verdict = None if decided else Verdict(data["verdict"])
+    return summarise(findings, verdict).as_dict()
 
 
 def report_from_json(data: dict[str, Any]) -> Report:
@@ -73,20 +105,17 @@ def report_from_json(data: dict[str, Any]) -> Report:
     any page. Page lines and cells are not kept in the JSON and come back empty."""
     if str(data.get("version")) != "1":
         raise ValueError(f"report version {data.get('version')!r} is not version 1")
-    findings = tuple(
-        Finding(rule=f["rule"], title=f["title"], status=Status(f["status"]), clause=f["clause"],
-                message=f["message"], field=f["field"], label=f["label"], expected=f["expected"],
-                found=f["found"], location=_location_of(f["location"]), evidence=f["evidence"])
-        for f in data["findings"]
-    )
+    findings = tuple(_finding_of(f) for f in data["findings"])
     documents = tuple(Document(d["name"], d["sha256"], d["size"], DocumentKind(d["kind"]),
                                d["pages"]) for d in data["documents"])
     pages = tuple(
         Page(document=p["document"], number=p["page"], width=p["width"], height=p["height"],
              dpi=p["dpi"], rotation=p["rotation"], skew=p["skew"],
              text_source=TextSource(p["text_source"]), kind=PageKind(p["kind"]),
+             kind_confidence=p.get("kind_confidence", 0.0), kind_detail=p.get("kind_detail", ""),
              footer=(p["footer"][0], p["footer"][1]) if p["footer"] else None,
              seconds=p["seconds"],
+             quality=ScanQuality(**p["quality"]) if p.get("quality") else None,
              seals=tuple(Seal(Box(*s["bbox"]), SealShape(s["shape"]), s["color"], s["complete"],
                               s["score"], s["text"], s["text_score"]) for s in p["seals"]))
         for p in data["pages"]
@@ -103,13 +132,14 @@ def sorted_findings(findings: tuple[Finding, ...]) -> list[Finding]:
 
 def report_json(report: Report) -> dict[str, Any]:
     counts = Counter(f.status.value for f in report.findings)
+    summary = summarise(report.findings, report.verdict)
     return {
         "version": report.version,
         "lab_id": report.lab_id,
         "lab_name": report.lab_name,
         "campaign": report.campaign,
         "verdict": report.verdict.value,
-        "summary": {s.value: counts.get(s.value, 0) for s in Status},
+        "summary": {**{s.value: counts.get(s.value, 0) for s in Status}, **summary.as_dict()},
         "created_at": report.created_at,
         "seconds": report.seconds,
         "record_sha256": report.record_sha256,
@@ -152,6 +182,7 @@ body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;backgr
 header{background:#fff;border-bottom:1px solid #d0d7de;padding:16px 24px}
 h1{font-size:20px;margin:0 0 6px}.meta{color:#57606a;font-size:13px}
 .verdict{display:inline-block;padding:4px 12px;border-radius:4px;font-weight:bold;color:#fff}
+.headline{font-weight:bold;margin-left:8px}.paragraph{margin:8px 0;line-height:1.7;max-width:960px}
 .v-pass{background:#1a7f37}.v-fail{background:#cf222e}.v-review{background:#bf8700}
 main{padding:16px 24px;max-width:1280px}
 .finding{background:#fff;border:1px solid #d0d7de;border-left:6px solid #8c959f;border-radius:4px;
@@ -194,6 +225,17 @@ def _kv(rows: list[tuple[str, str | None]], diff: tuple[str, str] | None = None)
     return f'<table class="kv">{"".join(cells)}</table>'
 
 
+_ENTITY_ZH = {"ORG": "机构", "DATE": "日期", "PERCENT": "比例", "CREDIT_CODE": "信用代码",
+              "CERT_NO": "证书编号"}
+
+
+def _entities(evidence: Mapping[str, Any]) -> str | None:
+    """What the tagger found in a finding's free text, as "日期 2021年4月20日；机构 …"."""
+    entities = evidence.get("entities") or []
+    shown = [f"{_ENTITY_ZH.get(e['label'], e['label'])} {e['text']}" for e in entities]
+    return "；".join(dict.fromkeys(shown)) or None
+
+
 def _where(location: Location | None) -> str | None:
     if location is None:
         return None
@@ -226,8 +268,8 @@ def report_html(report: Report, images: Mapping[tuple[str, int], str]) -> str:
     for f in open_items:
         diff = (f.expected, f.found) if f.expected and f.found and f.field else None
         details = _kv([("结论", STATUS_ZH[f.status]), ("栏目", f.label), ("网上填报", f.expected),
-                       ("纸质材料", f.found), ("位置", _where(f.location)), ("依据", f.clause)],
-                      diff)
+                       ("纸质材料", f.found), ("文中识别", _entities(f.evidence)),
+                       ("位置", _where(f.location)), ("依据", f.clause)], diff)
         blocks.append(
             f'<section class="finding s-{f.status.value}"><div><h2>{html.escape(f.title)}</h2>'
             f'<div class="rule">{html.escape(f.rule)}</div><p>{html.escape(f.message)}</p>'
@@ -239,6 +281,7 @@ def report_html(report: Report, images: Mapping[tuple[str, int], str]) -> str:
         for f in passed
     )
     verdict = report.verdict.value
+    summary = summarise(report.findings, report.verdict)
     docs = "、".join(f"{d.name}（{d.page_count}页）" for d in report.documents)
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
@@ -246,6 +289,8 @@ def report_html(report: Report, images: Mapping[tuple[str, int], str]) -> str:
 <title>形式审查报告 · {html.escape(report.lab_name)}</title><style>{_CSS}</style></head>
 <body><header><h1>形式审查报告：{html.escape(report.lab_name)}</h1>
 <span class="verdict v-{verdict}">{VERDICT_ZH[verdict]}</span>
+<span class="headline">{html.escape(summary.headline)}</span>
+<p class="paragraph">{html.escape(summary.text)}</p>
 <div class="meta">编号 {html.escape(report.lab_id)} · {html.escape(report.campaign)}年复核 ·
 不一致/不符合 {counts[Status.FAIL]} 项 · 待人工核对 {counts[Status.UNCERTAIN]} 项 ·
 通过 {counts[Status.PASS]} 项 · 用时 {report.seconds:.1f} 秒 · 生成于 {html.escape(report.created_at)}</div>

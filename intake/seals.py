@@ -6,8 +6,8 @@ tested for the evidence a stamp leaves: an unbroken border line at the hypothesi
 inside it (ring text, star), a plausible size in millimetres. Gray pages (photocopies, where the
 seal is as gray as the text) get a Hough search for circles, kept only when the ring profile test
 passes (on the ink, or for a faded seal on fainter ink), and a search for rectangular frames
-(复印件与原件一致 chops, square seals) among the loops of thick ink; there a missed faint seal is
-preferred to a false one.
+(复印件与原件一致 chops, square seals) among the loops of thick ink, judged on the paper round them
+that the rings found leave visible; there a missed faint seal is preferred to a false one.
 
 Boxes are returned in the input image's pixels; a seal cut by the page edge (half seals at the
 binding, 骑缝章) has ``complete=False`` and the box of its visible part.
@@ -193,7 +193,10 @@ def _rejected(outline: _Outline, ring: float = 0.0, visible: float = 0.0) -> _Ev
 def _lookup(
     mask: np.ndarray, x: np.ndarray, y: np.ndarray, blocked: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ink at each sample point, and whether the point can be seen at all."""
+    """Ink at each sample point (nearest pixel), and whether the point can be seen at all: it
+    is on the image and not under ``blocked``. ``mask`` is 0/255."""
+    if x.size >= 2000 and blocked is None:
+        return _remap_lookup(mask, x, y)
     h, w = mask.shape
     xi, yi = np.rint(x).astype(np.int32), np.rint(y).astype(np.int32)
     valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
@@ -202,6 +205,21 @@ def _lookup(
     hit = np.zeros(x.shape, bool)
     hit[valid] = mask[yi[valid], xi[valid]] > 0
     return hit, valid
+
+
+def _remap_lookup(mask: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_lookup`` for many points: cv2.remap samples in C (points off the image read 1)."""
+    x, y = np.broadcast_arrays(x, y)
+    shape, n = x.shape, x.size
+    cols = min(n, 4096)  # remap's maps are 2-D and under 32767 wide
+    pad = (-n) % cols
+    mx, my = x.astype(np.float32).ravel(), y.astype(np.float32).ravel()
+    if pad:
+        mx, my = np.pad(mx, (0, pad)), np.pad(my, (0, pad))
+    got = cv2.remap(mask, mx.reshape(-1, cols), my.reshape(-1, cols), cv2.INTER_NEAREST,
+                    borderMode=cv2.BORDER_CONSTANT, borderValue=1)
+    got = np.asarray(got).ravel()[:n].reshape(shape)
+    return got > 1, got != 1
 
 
 def _ramp(value: float, low: float, high: float) -> float:
@@ -287,11 +305,16 @@ def _fit_circle(pts: np.ndarray) -> tuple[float, float, float] | None:
     if len(pts) < 8:
         return None
     x, y = pts[:, 0].astype(np.float64), pts[:, 1].astype(np.float64)
+    mx, my = float(x.mean()), float(y.mean())
+    x, y = x - mx, y - my  # centred, the normal equations are well conditioned
     m = np.stack([x, y, np.ones_like(x)], axis=1)
-    sol, *_ = np.linalg.lstsq(m, x**2 + y**2, rcond=None)
+    try:
+        sol = np.linalg.solve(m.T @ m, m.T @ (x**2 + y**2))
+    except np.linalg.LinAlgError:
+        return None  # all points on a line
     cx, cy = sol[0] / 2, sol[1] / 2
     r2 = sol[2] + cx**2 + cy**2
-    return (float(cx), float(cy), float(math.sqrt(r2))) if r2 > 0 else None
+    return (float(cx + mx), float(cy + my), float(math.sqrt(r2))) if r2 > 0 else None
 
 
 def _ransac_circles(
@@ -892,47 +915,47 @@ class _Ring:
 
 
 _RING_ANGLES = np.linspace(0.0, 2 * np.pi, 240, endpoint=False)
+_RING_COS, _RING_SIN = np.cos(_RING_ANGLES)[None, :], np.sin(_RING_ANGLES)[None, :]
 
 
 def _radial_hits(
-    ink: np.ndarray, cx: float, cy: float, radii: np.ndarray
+    ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, every: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
-    x = cx + radii[:, None] * np.cos(_RING_ANGLES)[None, :]
-    y = cy + radii[:, None] * np.sin(_RING_ANGLES)[None, :]
-    return _lookup(ink, x, y)
+    """Ink at each radius (rows) and angle of ``_RING_ANGLES[::every]`` (columns)."""
+    cos, sin = _RING_COS[:, ::every], _RING_SIN[:, ::every]
+    return _lookup(ink, cx + radii[:, None] * cos, cy + radii[:, None] * sin)
 
 
 def _ring_at(
-    ink: np.ndarray, wide: np.ndarray, cx: float, cy: float, r: float, px_per_mm: float
+    ink: np.ndarray, wide: np.ndarray, cx: float, cy: float, r: float, px_per_mm: float,
+    dark: np.ndarray | None = None,
 ) -> _Ring | None:
-    """Refine a Hough circle on the ink and measure its ring profile."""
+    """Refine a Hough circle on the ink and measure its ring profile. ``dark``: the darker
+    ink, when ``ink`` is the fainter one (on a heavy copy the faint ink is solid wherever
+    text is dense, a star or not)."""
     step = 0.5
-    for _ in range(2):
-        # Per angle, the ink radius nearest the guess; a circle through those points.
-        radii = np.arange(0.85 * r, 1.15 * r, step)
-        hit, valid = _radial_hits(ink, cx, cy, radii)
-        cols = valid.all(axis=0)
-        if cols.mean() < 0.7:
-            return None  # cut by the page edge: on a gray page the test needs the whole ring
-        near = np.where(hit, np.abs(radii - r)[:, None], np.inf)
-        ok = np.isfinite(near.min(axis=0)) & cols
-        if ok.sum() < 60:
-            return None
-        rr = radii[near.argmin(axis=0)[ok]]
-        angles = _RING_ANGLES[ok]
-        fit = _fit_circle(np.stack([cx + rr * np.cos(angles), cy + rr * np.sin(angles)], 1))
-        if fit is None or not 0.85 * r <= fit[2] <= 1.15 * r:
-            return None
-        cx, cy, r = fit
+    refined = _refine_circle(ink, cx, cy, r)
+    if refined is None:
+        return None
+    cx, cy, r = refined
     radii = np.arange(0.5 * r, 1.32 * r, step)
+    ring_zone = (radii >= 0.93 * r) & (radii <= 1.07 * r)
+    # The ring line first: most circles Hough finds in text fail there, and the rest of the
+    # profile is not needed for them.
+    cols = _radial_hits(ink, cx, cy, radii[[0, -1]])[1].all(axis=0)  # rays on the page
+    if cols.mean() < 0.7:
+        return None
+    zone_hit, _ = _radial_hits(ink, cx, cy, radii[ring_zone])
+    peak_i = int(np.argmax(zone_hit[:, cols].mean(axis=1))) + int(np.argmax(ring_zone))
+    line_hit, _ = _radial_hits(wide, cx, cy, radii[peak_i:peak_i + 1])
+    if line_hit[0, cols].mean() < GRAY_MIN_PEAK:
+        return None
     hit, valid = _radial_hits(ink, cx, cy, radii)
     cols = valid.all(axis=0)
     visible = float(cols.mean())
     if visible < 0.7:
         return None
     coverage = hit[:, cols].mean(axis=1)
-    rel = radii / r
-    ring_zone = (rel >= 0.93) & (rel <= 1.07)
     peak_i = int(np.argmax(np.where(ring_zone, coverage, -1.0)))
     r = float(radii[peak_i])
     # The line itself is judged on ink grown by a pixel, which forgives a ring that is not
@@ -942,19 +965,10 @@ def _ring_at(
     rel = radii / r
     outside = float(coverage[(rel >= 1.1) & (rel <= 1.3)].mean())
     inside = float(coverage[(rel >= 0.55) & (rel <= 0.85)].mean())
-    # Ring width: radii around the peak inked on at least half the angles. A stamp's ring is
-    # 1-1.5 mm wide, a pen line drawn round a paragraph half that.
-    strong = coverage >= 0.5 * coverage[peak_i]
-    lo = hi = peak_i
-    while lo > 0 and strong[lo - 1]:
-        lo -= 1
-    while hi < len(strong) - 1 and strong[hi + 1]:
-        hi += 1
-    width_mm = (hi - lo + 1) * step / px_per_mm
     # The star: solid ink at the centre (page text there is a fifth as dense).
-    cy_i, cx_i, k = round(cy), round(cx), max(1, round(0.2 * r))
-    core = ink[max(0, cy_i - k):cy_i + k + 1, max(0, cx_i - k):cx_i + k + 1]
-    star = float(core.mean() / 255) if core.size else 0.0
+    star = _core(ink, cx, cy, r)
+    starred = (star if dark is None else _core(dark, cx, cy, r)) >= 0.65
+    width_mm = _ring_width(coverage, peak_i, inside, starred) * step / px_per_mm
     size_mm = 2 * r / px_per_mm
     if (
         peak < GRAY_MIN_PEAK or peak - outside < 0.45 or inside - outside < 0.12
@@ -974,6 +988,83 @@ def _ring_at(
             + 0.15 * _size_score(size_mm)
         )
     return _Ring(cx, cy, r, peak, width_mm, star, outside, inside, visible, score)
+
+
+def _refine_circle(
+    ink: np.ndarray, cx: float, cy: float, r: float
+) -> tuple[float, float, float] | None:
+    """A Hough circle refined twice on the ink: per angle, the ink radius nearest the guess,
+    and a circle through those points (every other angle and whole pixels are enough to fit
+    it). None when the ring is cut by the page edge (on a gray page the test needs the whole
+    ring) or the ink does not bear a circle out."""
+    for _ in range(2):
+        radii = np.arange(0.85 * r, 1.15 * r, 1.0)
+        hit, valid = _radial_hits(ink, cx, cy, radii, 2)
+        cols = valid[[0, -1]].all(axis=0)  # a ray is on the page if both its ends are
+        if cols.mean() < 0.7:
+            return None
+        near = np.where(hit, np.abs(radii - r)[:, None], np.inf)
+        ok = np.isfinite(near.min(axis=0)) & cols
+        if ok.sum() < 30:
+            return None
+        rr = radii[near.argmin(axis=0)[ok]]
+        angles = _RING_ANGLES[::2][ok]
+        fit = _fit_circle(np.stack([cx + rr * np.cos(angles), cy + rr * np.sin(angles)], 1))
+        if fit is None or not 0.85 * r <= fit[2] <= 1.15 * r:
+            return None
+        cx, cy, r = fit
+    return cx, cy, r
+
+
+def _core(ink: np.ndarray, cx: float, cy: float, r: float) -> float:
+    """Share of ink in the square of side 0.4 r round the centre (where a seal's star is)."""
+    cy_i, cx_i, k = round(cy), round(cx), max(1, round(0.2 * r))
+    core = ink[max(0, cy_i - k):cy_i + k + 1, max(0, cx_i - k):cx_i + k + 1]
+    return float(core.mean() / 255) if core.size else 0.0
+
+
+def _ring_width(coverage: np.ndarray, peak_i: int, inside: float, starred: bool) -> int:
+    """How many radii (profile steps) the ring line spans round its peak: those inked on at
+    least half as many angles as the peak. A stamp's ring is 1-1.5 mm wide, a pen line drawn
+    round a paragraph half that. Inwards the ring text of a stamp with a star can run into the
+    ring (a blurred copy, text printed under the seal): there a radius counts only when it is
+    inked well above the text band's level (``inside``). A pen circle has no star (in the
+    darker ink); its line is measured as it is."""
+    strong = coverage >= 0.5 * coverage[peak_i]
+    ring_in = strong
+    if starred:
+        ring_in = coverage >= max(0.5 * coverage[peak_i], (coverage[peak_i] + inside) / 2)
+    lo = hi = peak_i
+    while lo > 0 and ring_in[lo - 1]:
+        lo -= 1
+    while hi < len(strong) - 1 and strong[hi + 1]:
+        hi += 1
+    return hi - lo + 1
+
+
+def _gray_ring(
+    ink: np.ndarray, wide: np.ndarray, faint: np.ndarray, faint_wide: np.ndarray, x: float,
+    y: float, r: float, px_per_mm: float,
+) -> _Ring | None:
+    """The ring a Hough circle stands for, judged on the ink, then (a faded seal) on the
+    fainter ink; None if neither bears one out."""
+    tried: list[_Ring] = []
+    for attempt in range(2):
+        for mask, grown in ((ink, wide), (faint, faint_wide)):
+            ring = _ring_at(mask, grown, x, y, r, px_per_mm, ink)
+            if ring is not None and ring.score >= GRAY_MIN_SCORE:
+                return ring
+            if ring is not None:
+                tried.append(ring)
+        # Where blurred ring text runs into the ring, the refined circle can settle on the
+        # text's outer edge, a little inside the ring and off its centre. A seal's star at
+        # the centre says the ring is there: look again a little further out.
+        starred = [t for t in tried if t.star >= 0.45 and t.peak >= GRAY_MIN_PEAK]
+        if attempt or not starred:
+            break
+        best = max(starred, key=lambda t: t.star)
+        x, y, r = best.cx, best.cy, 1.1 * best.r
+    return None
 
 
 def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
@@ -1009,11 +1100,9 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
         if circles is None:
             continue
         for cx, cy, r in circles[0][:GRAY_CANDIDATES]:
-            x, y, rr = float(cx) * f, float(cy) * f, float(r) * f
-            ring = _ring_at(ink, wide, x, y, rr, px_per_mm)
-            if ring is None or ring.score < GRAY_MIN_SCORE:
-                ring = _ring_at(faint, faint_wide, x, y, rr, px_per_mm)
-            if ring is not None and ring.score >= GRAY_MIN_SCORE:
+            ring = _gray_ring(ink, wide, faint, faint_wide, float(cx) * f, float(cy) * f,
+                              float(r) * f, px_per_mm)
+            if ring is not None:
                 rings.append(ring)
     seals: list[Seal] = []
     kept: list[_Ring] = []
@@ -1030,10 +1119,16 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
                           shape=SealShape.ROUND, color="gray", complete=complete,
                           score=round(float(ring.score), 3)))
     ring_outlines = [_Outline(r.cx, r.cy, r.r, r.r, 0.0) for r in kept]
+    # Where a seal lies over a chop, the chop's surroundings cannot be seen: the paper round
+    # its frame is judged without the seals' disks.
+    covered = np.zeros_like(ink)
+    for ring in kept:
+        cv2.circle(covered, (round(ring.cx), round(ring.cy)),
+                   round(ring.r + (0.5 * ring.width_mm + 0.5) * px_per_mm), 255, -1)
     # Faded chops, like faded rings, come out of a photocopy light gray: the fainter ink is
     # searched too, for frames the ink did not show.
-    frames, seen = _gray_frames(ink, px_per_mm)
-    frames += [f for f in _gray_frames(faint, px_per_mm, seen)[0]
+    frames, seen = _gray_frames(ink, px_per_mm, ring_outlines, covered)
+    frames += [f for f in _gray_frames(faint, px_per_mm, ring_outlines, covered, seen)[0]
                if not any(_same_stamp(f.outline, g.outline) for g in frames)]
     framed: list[_Outline] = []
     # Largest first: the stretch of a chop between a ring over it and the chop's far end is
@@ -1054,19 +1149,26 @@ _FRAME_MM = (10.0, 45.0)  # a frame's shorter side: 复印件与原件一致 cho
 
 
 def _gray_frames(
-    ink: np.ndarray, px_per_mm: float, seen: np.ndarray | None = None
+    ink: np.ndarray, px_per_mm: float, rings: list[_Outline], covered: np.ndarray,
+    seen: np.ndarray | None = None,
 ) -> tuple[list[_Evidence], np.ndarray]:
     """Rectangular stamps on a gray page (复印件与原件一致 chops, square seals): a frame of two
     long parallel lines about 1 mm thick, closed by two sides, with text inside it and clear
     paper just outside. Lines are found on the ink with strokes thinner than ~1 mm taken away
     (text, table rules), so only frames, rings and bold headings are left to pair up.
 
-    Returns the frames and that thick ink. ``seen``: the thick ink of a search already made on
-    darker ink; places mostly seen there are not searched again.
+    Returns the frames and that thick ink. ``rings``: round seals found; a loop that is one of
+    them alone is not searched (Hough sees its ring as many chords, in parallel pairs);
+    ``covered``: their disks, left out where the paper round a frame is looked at.
+    ``seen``: the thick ink of a search already made on darker ink; places mostly seen there
+    are not searched again.
     """
     thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     wide = cv2.dilate(thick, np.ones((3, 3), np.uint8))
+    uncovered = cv2.bitwise_not(covered)
+    bare = _Bare(np.asarray(cv2.bitwise_and(ink, uncovered)),
+                 np.asarray(cv2.bitwise_and(wide, uncovered)), covered)
     # A frame is one connected loop of thick ink at least as tall as a chop (with a seal's
     # ring when one overlaps it); lines are looked for in each such loop on its own, which
     # keeps the Hough transform off the rest of the page. The ink is grown by a pixel first
@@ -1086,7 +1188,7 @@ def _gray_frames(
         if links[i, 3] >= 0 or hole[i] < 4 * px_per_mm:
             continue  # a hole itself, or nothing enclosed
         x, y, w, h = _bounding(contour)
-        if min(w, h) < lo_px or max(w, h) > hi_px:
+        if min(w, h) < lo_px or max(w, h) > hi_px or _within_ring(x, y, w, h, rings):
             continue
         if seen is not None and cv2.countNonZero(seen[y:y + h, x:x + w]) \
                 >= 0.9 * cv2.countNonZero(thick[y:y + h, x:x + w]):
@@ -1097,44 +1199,104 @@ def _gray_frames(
         if lines is None:
             continue
         segs = lines.reshape(-1, 4).astype(np.float64) + np.array([x, y, x, y], np.float64)
-        found += _frames_in(segs, ink, wide, px_per_mm, found)
+        found += _frames_in(segs, ink, wide, bare, px_per_mm, found)
     return found, thick
 
 
+def _within_ring(x: int, y: int, w: int, h: int, rings: list[_Outline]) -> bool:
+    """Whether the box lies within one of ``rings`` grown by a tenth."""
+    for ring in rings:
+        x0, y0, x1, y1 = ring.extent()
+        grow = 0.1 * (x1 - x0)
+        if x >= x0 - grow and y >= y0 - grow and x + w <= x1 + grow and y + h <= y1 + grow:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class _Bare:
+    """The ink (and the ink grown by a pixel) without the seals found, and their disks:
+    where a seal lies over a chop, the chop's surroundings cannot be seen."""
+
+    ink: np.ndarray
+    wide: np.ndarray
+    covered: np.ndarray
+
+
 def _frames_in(
-    segs: np.ndarray, ink: np.ndarray, wide: np.ndarray, px_per_mm: float,
+    segs: np.ndarray, ink: np.ndarray, wide: np.ndarray, bare: _Bare, px_per_mm: float,
     found: list[_Evidence],
 ) -> list[_Evidence]:
     """Frames whose long sides are two of ``segs`` (Hough segments of one ink loop)."""
     angles = np.arctan2(segs[:, 3] - segs[:, 1], segs[:, 2] - segs[:, 0]) % np.pi
     # A frame line has paper on at least its outer side; a run of bold or blurred characters
     # along a line of text has more text above and below it.
-    clear = [_side_ink(ink, seg, ang, px_per_mm).min() <= 0.25
-             for seg, ang in zip(segs, angles, strict=True)]
-    segs, angles = segs[clear][:40], angles[clear][:40]
+    sides = _side_ink(ink, segs, angles, px_per_mm)
+    clear = sides.min(axis=1) <= 0.25
+    segs, angles, sides = segs[clear][:40], angles[clear][:40], sides[clear][:40]
     new: list[_Evidence] = []
-    for i in range(len(segs)):
-        for j in range(i + 1, len(segs)):
-            d = abs(angles[i] - angles[j])
-            if min(d, np.pi - d) > math.radians(3):
-                continue
-            frame = _frame_from_pair(segs[i], segs[j], float(angles[i]), ink, wide, px_per_mm)
-            if frame is not None and not any(_same_stamp(frame.outline, f.outline)
-                                             for f in (*found, *new)):
-                new.append(frame)
+    for i, j in _facing_pairs(segs, angles, sides, px_per_mm):
+        frame = _frame_from_pair(segs[i], segs[j], float(angles[i]), ink, wide, bare,
+                                 px_per_mm, (*found, *new))
+        if frame is not None:
+            new.append(frame)
     return new
 
 
-def _side_ink(ink: np.ndarray, seg: np.ndarray, angle: float, px_per_mm: float) -> np.ndarray:
-    """Share of inked points along ``seg`` moved 1.5 and 2.5 mm off it to either side:
-    (one side, the other side)."""
-    n = max(2, round(math.hypot(seg[2] - seg[0], seg[3] - seg[1])))
-    t = np.linspace(0.0, 1.0, n)
-    x, y = seg[0] + t * (seg[2] - seg[0]), seg[1] + t * (seg[3] - seg[1])
-    off = np.array([-2.5, -1.5, 1.5, 2.5])[:, None] * px_per_mm
-    hit, valid = _lookup(ink, x[None, :] - off * math.sin(angle), y[None, :] + off * math.cos(angle))
-    shares = (hit & valid).mean(axis=1)
-    return np.array([shares[:2].mean(), shares[2:].mean()])
+def _facing_pairs(
+    segs: np.ndarray, angles: np.ndarray, sides: np.ndarray, px_per_mm: float
+) -> list[tuple[int, int]]:
+    """Pairs (i < j, in order) of segments that could be a frame's long sides: parallel within
+    3 degrees, a frame's height apart, facing each other along at least half that, and with
+    little ink beside them (``sides``, from ``_side_ink``) both outside and inside."""
+    if len(segs) < 2:
+        return []
+    i, j = np.triu_indices(len(segs), 1)
+    d = np.abs(angles[i] - angles[j])
+    keep = np.minimum(d, np.pi - d) <= math.radians(3)
+    i, j = i[keep], j[keep]
+    # Both segments' ends in the frame of the first one's direction (u along, v across).
+    c, s = np.cos(angles[i])[:, None], np.sin(angles[i])[:, None]
+    ex = np.concatenate([segs[i][:, 0::2], segs[j][:, 0::2]], axis=1)
+    ey = np.concatenate([segs[i][:, 1::2], segs[j][:, 1::2]], axis=1)
+    u, v = ex * c + ey * s, -ex * s + ey * c
+    gap = np.abs((v[:, 0] + v[:, 1]) / 2 - (v[:, 2] + v[:, 3]) / 2)
+    lo = np.maximum(u[:, :2].min(axis=1), u[:, 2:].min(axis=1))
+    hi = np.minimum(u[:, :2].max(axis=1), u[:, 2:].max(axis=1))
+    # The first segment's sides face away from (outer) and towards (inner) the second one as
+    # it lies below or above it; the second's sides turn round with its direction.
+    first_above = (v[:, 0] + v[:, 1]) < (v[:, 2] + v[:, 3])
+    flip = np.cos(angles[i] - angles[j]) < 0
+    si = np.where(first_above[:, None], sides[i], sides[i][:, ::-1])  # (outer, inner)
+    sj = np.where((first_above ^ flip)[:, None], sides[j][:, ::-1], sides[j])
+    outer, inner = np.stack([si[:, 0], sj[:, 0]], 1), np.stack([si[:, 1], sj[:, 1]], 1)
+    # A frame has paper just outside its long sides and a margin inside them (the checks on
+    # the whole frame ask 0.2 / 0.5); a segment's stretch is only part of the frame's.
+    quiet = ((outer.min(axis=1) <= 0.35) & (outer.max(axis=1) <= 0.7)
+             & (inner.min(axis=1) <= 0.35) & (inner.max(axis=1) <= 0.7))
+    keep = ((gap >= _FRAME_MM[0] * px_per_mm) & (gap <= _FRAME_MM[1] * px_per_mm)
+            & (hi - lo >= 0.5 * gap) & quiet)
+    return list(zip(i[keep].tolist(), j[keep].tolist(), strict=True))
+
+
+def _side_ink(
+    ink: np.ndarray, segs: np.ndarray, angles: np.ndarray, px_per_mm: float
+) -> np.ndarray:
+    """Per segment, the share of inked points along it moved 1.5 and 2.5 mm off it to either
+    side: shape (segments, 2), one column per side."""
+    if not len(segs):
+        return np.zeros((0, 2))
+    n = np.maximum(2, np.rint(np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])))
+    k = np.arange(int(n.max()))[None, :]
+    on = k < n[:, None]
+    t = np.minimum(k / (n[:, None] - 1), 1.0)
+    x = segs[:, 0:1] + t * (segs[:, 2:3] - segs[:, 0:1])
+    y = segs[:, 1:2] + t * (segs[:, 3:4] - segs[:, 1:2])
+    off = np.array([-2.5, -1.5, 1.5, 2.5])[None, :, None] * px_per_mm
+    sin, cos = np.sin(angles)[:, None, None], np.cos(angles)[:, None, None]
+    hit, valid = _lookup(ink, x[:, None, :] - off * sin, y[:, None, :] + off * cos)
+    shares = (hit & valid & on[:, None, :]).sum(axis=2) / n[:, None]
+    return np.stack([shares[:, :2].mean(axis=1), shares[:, 2:].mean(axis=1)], axis=1)
 
 
 @dataclass(frozen=True)
@@ -1162,9 +1324,12 @@ class _Axes:
 
 def _frame_from_pair(
     p: np.ndarray, q: np.ndarray, angle: float, ink: np.ndarray, wide: np.ndarray,
-    px_per_mm: float,
+    bare: _Bare, px_per_mm: float, found: tuple[_Evidence, ...] = (),
 ) -> _Evidence | None:
-    """The frame two parallel segments are the long sides of, if the ink bears one out."""
+    """The frame two parallel segments are the long sides of, if the ink bears one out and
+    it is not one of the frames ``found`` already."""
+    if any(_on_long_sides(p, q, f.outline) for f in found):
+        return None  # more pieces of a frame's lines (Hough breaks a line in several)
     ax = _Axes(angle)
     c, s = math.cos(angle), math.sin(angle)
     ends = np.array([p[:2], p[2:], q[:2], q[2:]])
@@ -1188,17 +1353,37 @@ def _frame_from_pair(
     u0, u1 = span
     if not v1 - v0 <= u1 - u0 <= MAX_RECT_RATIO * (v1 - v0):
         return None
-    judged = _frame_evidence(ax, ink, wide, u0, u1, v0, v1, px_per_mm)
+    uc, vc = (u0 + u1) / 2, (v0 + v1) / 2
+    outline = _Outline(uc * c - vc * s, uc * s + vc * c, (u1 - u0) / 2 + 1.5,
+                       (v1 - v0) / 2 + 1.5, angle, rect=True)
+    if any(_same_stamp(outline, f.outline) for f in found):
+        return None  # another pair of the same lines (Hough breaks a frame line in pieces)
+    judged = _frame_evidence(ax, ink, wide, bare, u0, u1, v0, v1, px_per_mm)
     if judged is None:
         return None
     frame, outside, inner = judged
     score = (0.4 * _ramp(frame, 0.75, 0.95) + 0.3 * _ramp(frame - outside, 0.45, 0.8)
              + 0.3 * _ramp(inner, 0.08, 0.2))
-    uc, vc = (u0 + u1) / 2, (v0 + v1) / 2
-    outline = _Outline(uc * c - vc * s, uc * s + vc * c, (u1 - u0) / 2 + 1.5,
-                       (v1 - v0) / 2 + 1.5, angle, rect=True)
     return _Evidence(outline, frame, frame, inner, inner, 1.0, 2 * outline.a / px_per_mm,
                      outline.a / outline.b, 0.7 + 0.3 * score)
+
+
+def _on_long_sides(p: np.ndarray, q: np.ndarray, frame: _Outline) -> bool:
+    """Whether the midpoints of segments ``p`` and ``q`` lie on opposite long sides of
+    ``frame`` (within 4 pixels of them)."""
+    long_is_a = frame.a >= frame.b
+    half_long, half_short = (frame.a, frame.b) if long_is_a else (frame.b, frame.a)
+    angle = frame.angle if long_is_a else frame.angle + math.pi / 2
+    c, s = math.cos(angle), math.sin(angle)
+    signs = []
+    for seg in (p, q):
+        dx, dy = (seg[0] + seg[2]) / 2 - frame.cx, (seg[1] + seg[3]) / 2 - frame.cy
+        u, v = dx * c + dy * s, -dx * s + dy * c
+        # The outline lies 1.5 px outside the frame lines.
+        if abs(u) > half_long or abs(abs(v) - (half_short - 1.5)) > 4:
+            return False
+        signs.append(bool(v > 0))
+    return signs[0] != signs[1]
 
 
 def _frame_ends(
@@ -1213,15 +1398,8 @@ def _frame_ends(
     if not both[mid - 2:mid + 3].any():
         return None
     gap_max = round(2 * px_per_mm)
-    bounds = []
-    for step in (1, -1):
-        gap, last, k = 0, mid, mid
-        while 0 <= k < len(us) and gap <= gap_max:
-            gap = 0 if both[k] else gap + 1
-            last = k if both[k] else last
-            k += step
-        bounds.append(last)
-    last, first = bounds
+    last = _run_end(both[mid:], gap_max) + mid
+    first = mid - _run_end(both[mid::-1], gap_max)
     across = np.linspace(v0, v1, 15)
     grid_u = np.repeat(us[first:last + 1], len(across))
     grid_v = np.tile(across, last + 1 - first)
@@ -1234,36 +1412,55 @@ def _frame_ends(
     return float(us[first + left[0]]), float(us[first + right[-1]])
 
 
+def _run_end(inked: np.ndarray, gap_max: int) -> int:
+    """How far from its start ``inked`` runs on, across gaps of up to ``gap_max``: the index
+    of its last inked element before a longer gap (0 if none)."""
+    # Index -1 stands for the start, so a gap there counts from the first element.
+    at = np.concatenate([[-1], np.flatnonzero(inked), [len(inked) + gap_max + 1]])
+    stop = int(np.argmax(np.diff(at) - 1 > gap_max))
+    return max(0, int(at[stop]))
+
+
 def _frame_evidence(
-    ax: _Axes, ink: np.ndarray, wide: np.ndarray, u0: float, u1: float, v0: float, v1: float,
-    px_per_mm: float,
+    ax: _Axes, ink: np.ndarray, wide: np.ndarray, bare: _Bare, u0: float, u1: float,
+    v0: float, v1: float, px_per_mm: float,
 ) -> tuple[float, float, float] | None:
     """The frame against its surroundings: lines on all four sides, paper just outside them
-    and just inside the long ones, text inside, lines that end at the corners.
+    and just inside the long ones, text inside, lines that end at the corners. The paper
+    round it and lines running on are looked for without the seals found (``bare``), and
+    most of its surroundings must be seen.
 
     Returns (the least inked side, the inked share just outside, the inked share inside)
     or None.
     """
     height = v1 - v0
+    bare_ink = bare.ink
     sides = [ax.line(u0, u1, v0, wide), ax.line(u0, u1, v1, wide),
              ax.column(u0, v0, v1, wide), ax.column(u1, v0, v1, wide)]
     # Paper just outside each long side (a seal half over the chop inks part of one of them).
-    out_sides = sorted(float(np.mean([ax.line(u0, u1, vv + sign * d, ink)
+    out_sides = sorted(float(np.mean([ax.line(u0, u1, vv + sign * d, bare_ink)
                                       for d in (1.5 * px_per_mm, 2.5 * px_per_mm)]))
                        for vv, sign in ((v0, -1.0), (v1, 1.0)))
     # Just inside the long sides too: a chop's text keeps 2 mm off its frame, a square seal's
     # inner line is thin; rows of a paragraph run right up to any line through them.
-    in_sides = [ax.line(u0, u1, vv + sign * 1.5 * px_per_mm, ink)
+    in_sides = [ax.line(u0, u1, vv + sign * 1.5 * px_per_mm, bare_ink)
                 for vv, sign in ((v0, 1.0), (v1, -1.0))]
     out_d = 2.5 * px_per_mm
-    outside = float(np.mean([*out_sides, ax.column(u0 - out_d, v0, v1, ink),
-                             ax.column(u1 + out_d, v0, v1, ink)]))
+    outside = float(np.mean([*out_sides, ax.column(u0 - out_d, v0, v1, bare_ink),
+                             ax.column(u1 + out_d, v0, v1, bare_ink)]))
     gu, gv = np.meshgrid(np.linspace(u0 + 0.15 * height, u1 - 0.15 * height, 40),
                          np.linspace(v0 + 0.2 * height, v1 - 0.2 * height, 12))
     inner = float(ax.at(gu.ravel(), gv.ravel(), ink).mean())
     frame = float(min(sides))
+    # A frame mostly under a seal is the seal's text or ring seen as lines.
+    ring_u, ring_v = np.meshgrid(np.linspace(u0 - out_d, u1 + out_d, 24),
+                                 np.array([v0 - out_d, v1 + out_d]))
+    ring_v = np.concatenate([ring_v.ravel(), np.linspace(v0, v1, 8).repeat(2)])
+    ring_u = np.concatenate([ring_u.ravel(), np.tile([u0 - out_d, u1 + out_d], 8)])
+    if ax.at(ring_u, ring_v, bare.covered).mean() > 0.5:
+        return None
     if (
-        _runs_on(ax, ink, wide, u0, u1, v0, v1, px_per_mm) > 1
+        _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 0
         or min(sides[:2]) < 0.85 or frame < 0.75 or frame - outside < 0.45
         or out_sides[0] > 0.2 or out_sides[1] > 0.5 or not 0.08 <= inner <= 0.6
         or min(in_sides) > 0.2 or max(in_sides) > 0.5
@@ -1279,7 +1476,8 @@ def _runs_on(
     """How many of the frame's eight line ends run on past a corner as a line.
 
     A stamp's frame ends at its corners; the rules of a table run on past a cell's, as lines
-    with paper on one side at least (where a seal covers a chop's corner, ink is all round).
+    with paper on one side at least. Looked for without the seals found, so a ring over a
+    chop's corner does not count (nor do a cell's rules where they run on under a seal).
     """
     beyond = np.arange(1.5 * px_per_mm, 4 * px_per_mm, 1.0)
     flat, side_off = np.zeros_like(beyond), 1.5 * px_per_mm
@@ -1310,6 +1508,8 @@ def detect_seals(bgr: np.ndarray, dpi: int, *, gray: bool | None = None) -> list
         raise ValueError(f"dpi must be positive, got {dpi}")
     if bgr.ndim == 3 and bgr.shape[2] == 4:
         bgr = cv2.cvtColor(bgr, cv2.COLOR_BGRA2BGR)
+    if bgr.ndim == 3 and _all_gray(bgr):
+        bgr = cv2.extractChannel(bgr, 0)  # no colour to look at: skip the colour search
     seals: list[Seal] = []
     achromatic = True
     if bgr.ndim == 3:
@@ -1322,6 +1522,15 @@ def detect_seals(bgr: np.ndarray, dpi: int, *, gray: bool | None = None) -> list
         plane = bgr if bgr.ndim == 2 else cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
         seals += _drop_covered(_gray_seals(plane, dpi), seals)
     return sorted(seals, key=lambda s: -s.score)
+
+
+def _all_gray(bgr: np.ndarray) -> bool:
+    """True for a gray page stored as colour: blue, green and red equal at every fourth pixel
+    of every fourth row. A seal's ring (1 mm and wider: 6 pixels at 150 DPI) crosses that
+    grid wherever it is, so no coloured seal can hide between its points."""
+    sample = bgr[::4, ::4]
+    return bool(np.array_equal(sample[..., 0], sample[..., 1])
+                and np.array_equal(sample[..., 1], sample[..., 2]))
 
 
 def _drop_covered(new: Iterable[Seal], old: list[Seal]) -> list[Seal]:

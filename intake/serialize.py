@@ -8,6 +8,7 @@ Python writes them, which reads back to the same number.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -22,6 +23,7 @@ from intake.model import (
     Page,
     PageKind,
     Reading,
+    ScanQuality,
     Seal,
     SealShape,
     TextSource,
@@ -55,6 +57,7 @@ def _page(page: Page) -> dict[str, Any]:
         "document": page.document, "number": page.number, "width": page.width,
         "height": page.height, "dpi": page.dpi, "rotation": page.rotation, "skew": page.skew,
         "text_source": page.text_source.value, "kind": page.kind.value,
+        "kind_confidence": page.kind_confidence, "kind_detail": page.kind_detail,
         "lines": [_line(ln) for ln in page.lines],
         "cells": [{"row": c.row, "col": c.col, "box": _box(c.box), "text": c.text, "conf": c.conf,
                    "table": c.table} for c in page.cells],
@@ -63,6 +66,7 @@ def _page(page: Page) -> dict[str, Any]:
                    "text_score": s.text_score} for s in page.seals],
         "footer": list(page.footer) if page.footer is not None else None,
         "seconds": page.seconds,
+        "quality": None if page.quality is None else dataclasses.asdict(page.quality),
     }
 
 
@@ -72,6 +76,7 @@ def _page_of(data: dict[str, Any]) -> Page:
         document=data["document"], number=data["number"], width=data["width"],
         height=data["height"], dpi=data["dpi"], rotation=data["rotation"], skew=data["skew"],
         text_source=TextSource(data["text_source"]), kind=PageKind(data["kind"]),
+        kind_confidence=data.get("kind_confidence", 0.0), kind_detail=data.get("kind_detail", ""),
         lines=tuple(_line_of(ln) for ln in data["lines"]),
         cells=tuple(Cell(c["row"], c["col"], _box_of(c["box"]), c["text"], c["conf"], c["table"])
                     for c in data["cells"]),
@@ -79,6 +84,7 @@ def _page_of(data: dict[str, Any]) -> Page:
                          s["score"], s["text"], s["text_score"]) for s in data["seals"]),
         footer=(footer[0], footer[1]) if footer is not None else None,
         seconds=data["seconds"],
+        quality=ScanQuality(**data["quality"]) if data.get("quality") else None,
     )
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from intake import fields
 from intake.fields import FieldKind, FieldSpec
 from samples import vocab
-from samples.layout import PaperValues, field_pages, form_page_count
+from samples.layout import PaperValues, field_pages, form_page_count, paginate
 from samples.record import DISAGREE_TEXT, LabProfile, legal_entity_for
+from samples.scan import SPOILS
 
 KINDS: tuple[str, ...] = (
     "field_mismatch", "missing_seal", "wrong_seal", "missing_opinion", "opinion_disagrees",
@@ -26,12 +27,18 @@ KINDS: tuple[str, ...] = (
 )
 # Kinds added after the first eight, for the failure-ground and ratio rules. They are asked for
 # by name or with "every"; "all" keeps meaning KINDS, so a seed makes the batch it always made.
-EXTRA_KINDS: tuple[str, ...] = ("ratio_mismatch", "annual_reports_missing", "preliminary_not_passed")
+EXTRA_KINDS: tuple[str, ...] = ("ratio_mismatch", "annual_reports_missing", "preliminary_not_passed",
+                                "bad_scan", "printout_altered", "printout_page_added",
+                                "printout_page_missing")
+# Kinds that show only against the online system's own printout (``online.pdf``).
+PRINTOUT_KINDS: tuple[str, ...] = ("printout_altered", "printout_page_added",
+                                   "printout_page_missing")
 ALL_KINDS: tuple[str, ...] = KINDS + EXTRA_KINDS
 # The order injections are worked out in, so later ones can avoid what earlier ones took.
 _ORDER = ("expired_certificate", "annual_reports_missing", "preliminary_not_passed",
           "missing_opinion", "opinion_disagrees", "missing_seal", "wrong_seal", "ratio_mismatch",
-          "field_mismatch", "copy_differs", "missing_page")
+          "field_mismatch", "copy_differs", "printout_altered", "missing_page",
+          "printout_page_missing", "printout_page_added", "bad_scan")
 _OPINION_KINDS = ("missing_opinion", "opinion_disagrees", "preliminary_not_passed")
 # The rules that fail on each kind: a discrepancy is found when one of them fails where it is.
 DETECTED_BY: dict[str, tuple[str, ...]] = {
@@ -46,7 +53,14 @@ DETECTED_BY: dict[str, tuple[str, ...]] = {
     "ratio_mismatch": ("ratio.consistent", "field.match"),
     "annual_reports_missing": ("ground.annual_reports",),
     "preliminary_not_passed": ("ground.preliminary_passed", "opinion.agrees"),
+    "bad_scan": ("scan.quality",),
+    "printout_altered": ("printout.same",),
+    "printout_page_added": ("printout.same",),
+    "printout_page_missing": ("printout.same",),
 }
+# Kinds found by an uncertain finding rather than a failing one: a page that must be rescanned
+# is a question for a reviewer.
+FOUND_UNCERTAIN: tuple[str, ...] = ("bad_scan",)
 RATIO_FIELDS = {"resources.equipment_leading_ratio": ("resources.equipment_leading",
                                                       "resources.equipment_total"),
                 "resources.staff_senior_ratio": ("resources.staff_senior", "resources.staff_total")}
@@ -111,6 +125,11 @@ class PaperPlan:
     opinion_missing: bool = False
     missing_form_page: int | None = None
     injections: list[Injection] = field(default_factory=list)
+    # copy -> (form page, how) of a page scanned too badly to judge (samples.scan.SPOILS)
+    spoiled: dict[int, tuple[int, str]] = field(default_factory=dict)
+    description: str | None = None  # the support description the paper prints, if altered
+    printout_missing_page: int | None = None  # a form page the online printout does not have
+    paper_missing_page: int | None = None  # a form page neither bound copy has
 
     def paper(self, copy: int) -> PaperValues:
         return PaperValues(printed=dict(self.printed[copy]), seals=dict(self.seals[copy]))
@@ -126,6 +145,7 @@ class Cycler:
         self.targets = field_targets(campaign)
         self.field_kind = 0
         self.per_kind: dict[FieldKind, int] = dict.fromkeys(FieldKind, 0)
+        self.spoiled: list[str] = []  # how each bad_scan so far was spoiled, in turn
 
     def take_kinds(self, count: int) -> list[str]:
         """The next ``count`` kinds for one lab. A kind that conflicts with one already chosen
@@ -183,6 +203,7 @@ class _Planning:
     cycler: Cycler
     rng: random.Random
     used: set[str] = field(default_factory=set)  # field keys already altered
+    pages: set[int] = field(default_factory=set)  # form pages already dropped or spoiled
     seal_slots: list[tuple[str, int]] = field(default_factory=list)  # (slot, copy) still free
 
     def add(self, kind: str, copies: tuple[int, ...], **details: Any) -> None:
@@ -271,12 +292,71 @@ def _plan_field(state: _Planning, kind: str) -> None:
 
 
 def _plan_missing_page(state: _Planning, kind: str) -> None:
-    page = _page_to_drop(state.record, state.used, state.rng)
+    page = _page_to_drop(state.record, state.used, state.rng, state.pages)
     if page is None:
         return
+    state.pages.add(page)
     state.plan.missing_form_page = page
     total = form_page_count(state.record, state.record["campaign"])
     state.add(kind, (1,), form_page=page, detail=f"第1份申请材料缺少信息表第{page}页（共{total}页）")
+
+
+def _plan_bad_scan(state: _Planning, kind: str) -> None:
+    """One page of copy 2, carrying no other discrepancy, scanned too badly to judge (in
+    turn blurred, dark, 75 dpi). Scans only: a batch printed with a text layer cannot show it."""
+    page = _page_to_drop(state.record, state.used, state.rng, state.pages)
+    if page is None:
+        return
+    state.pages.add(page)
+    how = SPOILS[len(state.cycler.spoiled) % len(SPOILS)]
+    state.cycler.spoiled.append(how)
+    state.plan.spoiled[2] = (page, how)
+    reason = {"blurred": "严重模糊", "dark": "过暗", "low_resolution": "仅75dpi"}[how]
+    state.add(kind, (2,), form_page=page, printed=how,
+              detail=f"第2份申请材料信息表第{page}页扫描{reason}，需重新扫描")
+
+
+def _plan_printout_altered(state: _Planning, kind: str) -> None:
+    """The paper's support description has a phrase the online printout does not: the same
+    number of characters, so the pages break where they did."""
+    text = str(fields.record_value(state.record, "support.description") or "")
+    runs = list(re.finditer(r"[\u4e00-\u9fff]{12,}", text))
+    if not runs:
+        return
+    run = state.rng.choice(runs)
+    phrase = (ALTERED_PHRASE * 3)[:run.end() - run.start()]
+    page = next(n for n, blocks in enumerate(paginate(state.record, state.record["campaign"]),
+                                              start=2)
+                if any(block.kind == "text_row" for block, _ in blocks))
+    if page in state.pages:
+        return
+    state.pages.add(page)
+    state.plan.description = text[:run.start()] + phrase + text[run.end():]
+    state.add(kind, (1, 2), form_page=page, expected=run.group(), printed=phrase,
+              detail=f"信息表第{page}页“{run.group()}”在纸质材料中为“{phrase}”，与网上系统打印件不符")
+
+
+def _plan_printout_page_added(state: _Planning, kind: str) -> None:
+    """A form page on paper that the online printout does not have. Its fields are still on
+    paper, so it may carry other discrepancies."""
+    page = _page_to_drop(state.record, set(), state.rng, state.pages)
+    if page is None:
+        return
+    state.pages.add(page)
+    state.plan.printout_missing_page = page
+    state.add(kind, (1, 2), form_page=page,
+              detail=f"纸质材料信息表第{page}页在网上系统打印件中没有")
+
+
+def _plan_printout_page_missing(state: _Planning, kind: str) -> None:
+    """A form page of the online printout that neither bound copy has."""
+    page = _page_to_drop(state.record, state.used, state.rng, state.pages)
+    if page is None:
+        return
+    state.pages.add(page)
+    state.plan.paper_missing_page = page
+    state.add(kind, (1, 2), form_page=page,
+              detail=f"网上系统打印件信息表第{page}页在纸质材料中缺少")
 
 
 def _plan_annual_reports_missing(state: _Planning, kind: str) -> None:
@@ -334,17 +414,25 @@ _PLANNERS = {
     "ratio_mismatch": _plan_ratio_mismatch,
     "annual_reports_missing": _plan_annual_reports_missing,
     "preliminary_not_passed": _plan_preliminary_not_passed,
+    "bad_scan": _plan_bad_scan,
+    "printout_altered": _plan_printout_altered,
+    "printout_page_added": _plan_printout_page_added,
+    "printout_page_missing": _plan_printout_page_missing,
 }
+ALTERED_PHRASE = "实验室承诺复核期间暂停对外出具检验报告并接受主管部门监督检查"
 
 
 def _spec(key: str) -> FieldSpec:
     return next(s for s in fields.BODY_FIELDS if s.key == key)
 
 
-def _page_to_drop(record: dict[str, Any], used: set[str], rng: random.Random) -> int | None:
-    """A body page whose absence hides no other discrepancy."""
+def _page_to_drop(record: dict[str, Any], used: set[str], rng: random.Random,
+                  taken_pages: set[int] | None = None) -> int | None:
+    """A body page whose absence hides no other discrepancy: none of the fields ``used`` is on
+    it, nor is it one of ``taken_pages``."""
     pages = field_pages(record, record["campaign"])
     taken = {pages["body", key] for key in used if ("body", key) in pages}
+    taken |= taken_pages or set()
     total = form_page_count(record, record["campaign"])
     free = [p for p in range(2, total) if p not in taken]
     return rng.choice(free) if free else None

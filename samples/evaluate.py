@@ -6,13 +6,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from samples.discrepancies import DETECTED_BY
+from samples.discrepancies import DETECTED_BY, FOUND_UNCERTAIN
 
 # Discrepancies that the field rule is meant to catch, and the copy they are on.
 FIELD_KINDS = ("field_mismatch", "copy_differs")
 # Rules that also fail, truly, as a consequence of a kind: the approval page is the last
 # numbered page of the bound form, so without it the page sequence is short as well.
-CONSEQUENCES: dict[str, tuple[str, ...]] = {"missing_opinion": ("pages.complete",)}
+# A page the paper has and the online printout has not (or the reverse) and a changed value
+# also differ from the printout, when it is supplied.
+CONSEQUENCES: dict[str, tuple[str, ...]] = {
+    "missing_opinion": ("pages.complete",),
+    "printout_page_missing": ("pages.complete",),
+    "missing_page": ("printout.same",),
+    "field_mismatch": ("printout.same",),
+    "copy_differs": ("printout.same",),
+    "ratio_mismatch": ("printout.same",),
+}
 # And of a changed field: a credit code printed otherwise no longer has a valid check character.
 FIELD_CONSEQUENCES: dict[str, tuple[str, ...]] = {"identity.credit_code": ("code.credit_check",)}
 
@@ -101,14 +110,29 @@ def _score_kinds(s: Score, report: dict[str, Any], truth: dict[str, Any]) -> Non
         expected_rules.update(CONSEQUENCES.get(kind, ()))
         expected_rules.update(FIELD_CONSEQUENCES.get(d.get("field") or "", ()))
         s.kind_injected[kind] += 1
-        caught = any(f["rule"] in rules and (kind not in FIELD_KINDS or f.get("field") == d.get(
-            "field")) for f in fails)
+        if kind in FOUND_UNCERTAIN:  # on its own page, which must be rescanned
+            caught = any(f["rule"] in rules and f["status"] == "uncertain" and _on(f, d)
+                         for f in findings)
+        else:
+            caught = any(f["rule"] in rules and (kind not in FIELD_KINDS or f.get(
+                "field") == d.get("field")) for f in fails)
         if caught:
             s.kind_detected[kind] += 1
         elif kind not in FIELD_KINDS:
             s.missed.append(f"{lab}: {kind} ({', '.join(rules)})")
     others = [f for f in findings if f["rule"] != "field.match"]
     s.rule_checks = len(others)
+    uncertain_rules = {rule for kind in FOUND_UNCERTAIN for rule in DETECTED_BY[kind]}
     for f in others:
-        if f["status"] == "fail" and f["rule"] not in expected_rules:
+        alarm = f["status"] == "fail" or (f["status"] == "uncertain" and f["rule"] in uncertain_rules)
+        if alarm and f["rule"] not in expected_rules:
             s.rule_alarms.append(f"{lab}: {f['rule']} {f['message'][:80]}")
+
+
+def _on(finding: dict[str, Any], discrepancy: dict[str, Any]) -> bool:
+    """The finding stands on the discrepancy's page (or the discrepancy has no page)."""
+    where = finding.get("location") or {}
+    if discrepancy.get("page") is None:
+        return True
+    return bool(where.get("document") == discrepancy.get("document")
+                and where.get("page") == discrepancy.get("page"))

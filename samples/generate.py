@@ -13,7 +13,7 @@ import os
 import random
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +23,16 @@ from PIL import Image
 from intake import fields
 from samples import attachments, fonts, layout, scan, seals
 from samples import record as online
-from samples.discrepancies import Cycler, PaperPlan, parse_kinds, plan_lab
+from samples.discrepancies import PRINTOUT_KINDS, Cycler, PaperPlan, parse_kinds, plan_lab
 from samples.layout import MM, PageSpec, SealSpot
 from samples.pdf import Overlay, image_pdf, vector_pdf
 
 GENERATOR = "dossier-intake samples 1"
 LAB_FILES = ("record.json", "volume-1.pdf", "volume-2.pdf", "opinion-1.pdf", "opinion-2.pdf",
-             "letter.pdf", "truth.json")
+             "letter.pdf", "truth.json", "online.pdf")
+# The online system's own printout of the form, beside the scans when asked for: not a file
+# of the dossier, so it is not in the manifest's list of files.
+ONLINE_FILE = "online.pdf"
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Settings:
     dpi: int
     campaign: str
     text_layer: bool
+    online: bool = False
 
 
 def generate_batch(
@@ -58,17 +62,22 @@ def generate_batch(
     campaign: str = "2021",
     text_layer: bool = False,
     workers: int | None = None,
+    online: bool | None = None,
 ) -> dict[str, Any]:
     """Write ``labs`` dossiers under ``out`` (one folder per lab id) and ``out/manifest.json``.
 
     ``discrepancies=K`` gives every other lab (the 2nd, 4th, ...) K discrepancies of ``kinds``
     (None: field_mismatch only, cycling through field kinds and fields; ["all"]: every kind);
-    the rest are clean. Returns the manifest.
+    the rest are clean. ``online`` writes the online system's printout of the form as
+    ``online.pdf`` beside each dossier (None: when a printout kind is asked for). Returns the
+    manifest.
     """
     _check_arguments(labs, degrade, dpi, discrepancies, campaign)
     wanted = parse_kinds(kinds)
+    if online is None:
+        online = bool(discrepancies) and any(k in PRINTOUT_KINDS for k in wanted)
     settings = Settings(labs, seed, degrade, gray, discrepancies,
-                        tuple(kinds) if kinds else None, dpi, campaign, text_layer)
+                        tuple(kinds) if kinds else None, dpi, campaign, text_layer, online)
     fonts.register()  # convert the fonts once, before any worker needs them
 
     batch = plan_batch(labs=labs, seed=seed, campaign=campaign, discrepancies=discrepancies,
@@ -115,7 +124,7 @@ def generate_batch(
         "settings": {
             "labs": labs, "degrade": degrade, "gray": gray, "discrepancies": discrepancies,
             "kinds": list(wanted) if discrepancies else [], "dpi": dpi,
-            "text_layer": text_layer,
+            "text_layer": text_layer, "online": online,
         },
         "labs": manifest_labs,
         "letters": [{"association": r["association"], "labs": sorted(r["lab_ids"]),
@@ -223,8 +232,10 @@ def _seal_image(spot: SealSpot, dpi: int, rng: random.Random, gray: bool) -> Ima
 
 
 def _render(pages: list[PageSpec], name: str, role: str, copy: int | None, settings: Settings,
-            rng: random.Random, *, upside_down: int | None = None) -> _Rendered:
-    """Print ``pages`` as the digital printout or as a scan, and locate everything on them."""
+            rng: random.Random, *, upside_down: int | None = None,
+            spoiled: tuple[int, str] | None = None) -> _Rendered:
+    """Print ``pages`` as the digital printout or as a scan, and locate everything on them.
+    ``spoiled`` (page index, how) scans one page too badly to judge (``scan.spoil``)."""
     dpi = settings.dpi
     scale = dpi / 72
     width, height = scan.page_size_px(dpi)
@@ -250,6 +261,7 @@ def _render(pages: list[PageSpec], name: str, role: str, copy: int | None, setti
     else:
         base = vector_pdf(pages, title=title)
         jpegs = []
+        sizes: dict[int, tuple[int, int]] = {}
         for index, (page, raster) in enumerate(zip(pages, scan.rasterise(base, dpi),
                                                     strict=True)):
             hulls.append([])
@@ -261,12 +273,15 @@ def _render(pages: list[PageSpec], name: str, role: str, copy: int | None, setti
             nrng = np.random.default_rng(rng.getrandbits(64))
             result = scan.degrade(raster, settings.degrade, nrng, dpi=dpi,
                                   upside_down=index == upside_down, gray=settings.gray)
-            jpegs.append(scan.jpeg(result.image, settings.degrade, dpi))
+            jpegs.append(_scanned_jpeg(result.image, settings.degrade, dpi,
+                                       spoiled[1] if spoiled and spoiled[0] == index else None,
+                                       index, sizes))
             pixel = np.array([[scale, 0, 0], [0, scale, 0], [0, 0, 1]], dtype=np.float64)
             matrices.append(result.matrix @ pixel)
             page_info.append({"page": index + 1, "kind": page.kind, "form_page": page.form_page,
                               "rotation": result.rotation, "skew": round(result.skew, 3)})
-        pdf = image_pdf(jpegs, width_px=width, height_px=height, gray=settings.gray, title=title)
+        pdf = image_pdf(jpegs, width_px=width, height_px=height, gray=settings.gray, title=title,
+                        sizes=sizes)
 
     document = {"file": name, "role": role, "copy": copy, "pages": len(pages), "dpi": dpi,
                 "text_layer": settings.text_layer, "width_px": width, "height_px": height,
@@ -311,6 +326,16 @@ def _render(pages: list[PageSpec], name: str, role: str, copy: int | None, setti
     return rendered
 
 
+def _scanned_jpeg(image: np.ndarray, level: str, dpi: int, spoil: str | None, index: int,
+                  sizes: dict[int, tuple[int, int]]) -> bytes:
+    """The page's JPEG; a spoiled page's pixel size goes into ``sizes`` when it changes."""
+    if spoil is None:
+        return scan.jpeg(image, level, dpi)
+    image, page_dpi = scan.spoil(image, spoil, dpi)
+    sizes[index] = (image.shape[1], image.shape[0])
+    return scan.jpeg(image, level, page_dpi)
+
+
 def _pixel_matrix(matrix: np.ndarray, scale: float) -> np.ndarray:
     """The map from printed-page pixels (not points) to scan pixels."""
     out = matrix.copy()
@@ -338,18 +363,26 @@ def _render_lab(job: _LabJob) -> dict[str, Any]:
     total = layout.form_page_count(rec, campaign)
     recommending_color = online.seal_color(rng)
     rendered: list[_Rendered] = []
+    # The paper may print a text the online record does not have (printout_altered).
+    printed_rec = rec if plan.description is None else {
+        **rec, "support": {**rec["support"], "description": plan.description}}
     for copy in (1, 2):
         paper = plan.paper(copy)
-        pages = [layout.cover_page(rec, campaign, total, profile, paper, rng)]
-        pages += layout.body_pages(rec, campaign, total, profile, paper, rng)
-        if copy == 1 and plan.missing_form_page is not None:
-            pages = [p for p in pages if p.form_page != plan.missing_form_page]
+        pages = [layout.cover_page(printed_rec, campaign, total, profile, paper, rng)]
+        pages += layout.body_pages(printed_rec, campaign, total, profile, paper, rng)
+        dropped = {plan.paper_missing_page, plan.missing_form_page if copy == 1 else None}
+        pages = [p for p in pages if p.form_page not in dropped]
+        spoiled = None
+        if copy in plan.spoiled:
+            form_page, how = plan.spoiled[copy]
+            spoiled = next(((i, how) for i, p in enumerate(pages) if p.form_page == form_page),
+                           None)
         pages += [attachments.cma_certificate(rec, profile, rng),
                   attachments.cnas_certificate(rec, profile, rng)]
         upside_down = rng.randrange(len(pages)) if settings.degrade == "heavy" \
             and not settings.text_layer else None
         rendered.append(_render(pages, f"volume-{copy}.pdf", "volume", copy, settings, rng,
-                                upside_down=upside_down))
+                                upside_down=upside_down, spoiled=spoiled))
         if not plan.opinion_missing:
             seal = paper.seals.get("approval", rec["identity"]["recommending_unit"])
             approval = layout.approval_page(rec, total, plan.opinion_text, seal,
@@ -364,6 +397,9 @@ def _render_lab(job: _LabJob) -> dict[str, Any]:
     _write_json(lab_dir / "record.json", rec)
     for item in rendered:
         (lab_dir / item.document["file"]).write_bytes(item.pdf)
+    online_pdf = _online_printout(job, total) if settings.online else None
+    if online_pdf is not None:
+        (lab_dir / ONLINE_FILE).write_bytes(online_pdf.pdf)
 
     truth: dict[str, Any] = {
         "schema_version": "1",
@@ -384,7 +420,23 @@ def _render_lab(job: _LabJob) -> dict[str, Any]:
                         if n["type"] == "commitment_date"],
         "discrepancies": _locate(plan, rendered),
     }
+    if online_pdf is not None:
+        truth["online"] = online_pdf.document
     return truth
+
+
+def _online_printout(job: _LabJob, total: int) -> _Rendered:
+    """The form as the online system prints it: the record's values, a text layer, no seals,
+    every page but the one a printout_page_added discrepancy leaves out. Its own random stream,
+    so asking for it changes no other file."""
+    rec, settings = job.rec, job.settings
+    rng = random.Random(f"{settings.seed}/online/{job.index}")
+    unsealed = layout.PaperValues(printed={}, seals={"cover": None, "commitment": None})
+    pages = [layout.cover_page(rec, settings.campaign, total, job.profile, unsealed, rng)]
+    pages += layout.body_pages(rec, settings.campaign, total, job.profile, unsealed, rng)
+    pages = [p for p in pages if p.form_page != job.plan.printout_missing_page]
+    printout = replace(settings, text_layer=True, gray=False)
+    return _render(pages, ONLINE_FILE, "online", None, printout, rng)
 
 
 def _strip(note: dict[str, Any]) -> dict[str, Any]:
@@ -407,8 +459,13 @@ def _locate(plan: PaperPlan, rendered: list[_Rendered]) -> list[dict[str, Any]]:
                                if where == injection.where and key == injection.field)
                 entry.update(document=located["document"], page=located["page"],
                              form_page=located["form_page"], box=located["box"])
-            elif injection.kind == "missing_page":
+            elif injection.kind in ("missing_page", "printout_page_missing"):
                 entry.update(document=f"volume-{copy}.pdf", form_page=injection.form_page)
+            elif injection.form_page is not None:  # a page that is there, but not as it should be
+                item = docs[f"volume-{copy}.pdf"]
+                entry.update(document=item.document["file"], form_page=injection.form_page,
+                             page=next((p["page"] for p in item.document["page_info"]
+                                        if p["form_page"] == injection.form_page), None))
             elif injection.kind == "missing_opinion":
                 entry["document"] = f"opinion-{copy}.pdf"
             elif injection.kind == "opinion_disagrees":

@@ -81,8 +81,9 @@ def vector_pdf(pages: Sequence[PageSpec], *, title: str, overlays: Sequence[Over
 
 
 def image_pdf(jpegs: Sequence[bytes], *, width_px: int, height_px: int, gray: bool,
-              title: str) -> bytes:
-    """An image-only PDF: one full-page JPEG per A4 page, nothing else."""
+              title: str, sizes: dict[int, tuple[int, int]] | None = None) -> bytes:
+    """An image-only PDF: one full-page JPEG per A4 page, nothing else. ``sizes`` gives the
+    pixel size of a page (by 0-based index) scanned at another resolution."""
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -96,10 +97,11 @@ def image_pdf(jpegs: Sequence[bytes], *, width_px: int, height_px: int, gray: bo
     kids = []
     space = b"/DeviceGray" if gray else b"/DeviceRGB"
     w, h = f"{PAGE_W:.4f}".encode(), f"{PAGE_H:.4f}".encode()
-    for data in jpegs:
+    for index, data in enumerate(jpegs):
+        px_w, px_h = (sizes or {}).get(index, (width_px, height_px))
         image = add(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s "
                     b"/BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n"
-                    % (width_px, height_px, space, len(data)) + data + b"\nendstream")
+                    % (px_w, px_h, space, len(data)) + data + b"\nendstream")
         content = b"q " + w + b" 0 0 " + h + b" 0 0 cm /Im0 Do Q"
         stream = add(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
         kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s %s] "

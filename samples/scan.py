@@ -17,6 +17,9 @@ from PIL import Image
 from samples.layout import MM, PAGE_H, PAGE_W
 
 LEVELS = ("none", "light", "heavy")
+# Ways one page can be scanned too badly to judge (the bad_scan discrepancy).
+SPOILS = ("blurred", "dark", "low_resolution")
+LOW_DPI = 75
 JPEG_QUALITY = {"none": 92, "light": 85, "heavy": 60}
 
 
@@ -158,3 +161,18 @@ def jpeg(image: np.ndarray, level: str, dpi: int) -> bytes:
     Image.fromarray(image).save(buf, format="JPEG", quality=JPEG_QUALITY[level],
                                       optimize=False, progressive=False, dpi=(dpi, dpi))
     return buf.getvalue()
+
+
+def spoil(image: np.ndarray, how: str, dpi: int) -> tuple[np.ndarray, int]:
+    """A scan nobody could judge, and its resolution: strongly out of focus (3.5 px at 200 dpi),
+    far too dark (paper at 40 % of white), or taken at 75 dpi."""
+    if how == "blurred":
+        return cv2.GaussianBlur(image, (0, 0), 3.5 * dpi / 200), dpi
+    if how == "dark":
+        curve = np.clip(np.arange(256, dtype=np.float32) * 0.4 + 0.5, 0, 255).astype(np.uint8)
+        return cv2.LUT(image, curve), dpi
+    if how == "low_resolution":
+        height, width = image.shape[:2]
+        size = (round(width * LOW_DPI / dpi), round(height * LOW_DPI / dpi))
+        return cv2.resize(image, size, interpolation=cv2.INTER_AREA), LOW_DPI
+    raise ValueError(f"spoil must be one of {SPOILS}, not {how!r}")

@@ -18,9 +18,11 @@ from intake.checks import (
     misstatement,
     opinion,
     preliminary,
+    printout,
     qualification,
     ratios,
     roster,
+    scan_quality,
     seals_present,
 )
 from intake.checks.rule import finding
@@ -29,15 +31,22 @@ from intake.model import Finding, Status
 from intake.record import Record
 
 RULE_MODULES = (roster, application, completeness, copies, field_match, credit_code, ratios,
-                seals_present, opinion, preliminary, letter, qualification, annual_reports)
+                seals_present, opinion, preliminary, letter, qualification, annual_reports,
+                scan_quality, printout)
 SUMMARY_MODULES = (misstatement,)
 
 
-def run_checks(results: list[PageResult], record: Record) -> list[Finding]:
+def run_checks(results: list[PageResult], record: Record,
+               online: list[PageResult] | None = None) -> list[Finding]:
+    """Every rule over the dossier's pages; ``online``, the online system's printout of the
+    form when it is supplied, is compared with the paper page by page."""
     findings: list[Finding] = []
     for module in RULE_MODULES:
         findings.extend(module.check(results, record))
+    if online is not None:  # every module ran without it; this one compares with it
+        findings.extend(printout.check(results, record, online))
     findings = fold_fields_of_missing_pages(findings)
+    findings = scan_quality.excuse(findings, results)
     for summary in SUMMARY_MODULES:
         findings.extend(summary.summarise(findings))
     return findings

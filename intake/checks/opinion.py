@@ -3,6 +3,7 @@ in step with the online record (ground 4: 复核申请未通过推荐单位初�
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from intake.checks.campaign import in_words, required_copies
@@ -10,6 +11,7 @@ from intake.checks.rule import finding
 from intake.dossier import PageResult, copies_of
 from intake.extract import opinion_agrees
 from intake.fields import format_date, record_value
+from intake.language import tag
 from intake.model import Finding, Location, PageKind, Status, TextSource
 from intake.normalize import canonical_text, parse_date
 from intake.record import Record
@@ -62,10 +64,14 @@ def check(results: list[PageResult], record: Record) -> list[Finding]:
                 Status.FAIL: f"第{copy}份初审意见不是同意：“{opinion.text}”（复核不予通过情形4）。",
                 Status.UNCERTAIN: f"第{copy}份初审意见无法判断是否同意：“{opinion.text}”，请人工核对。",
             }[status]
+            # What the tagger saw in the opinion, for a reviewer to check against the page.
+            entities = [e.as_dict() for e in tag(f"{opinion.text}\n{opinion.date_text}")]
             findings.append(finding(RULES, "opinion.agrees", status, message, where,
-                                    expected="同意", found=opinion.text))
-            findings.append(_date_finding(copy, opinion.date_text, workflow, where,
-                                          page.text_source is TextSource.TEXT_LAYER))
+                                    expected="同意", found=opinion.text,
+                                    evidence={"copy": copy, "entities": entities}))
+            dated = _date_finding(copy, opinion.date_text, workflow, where,
+                                  page.text_source is TextSource.TEXT_LAYER)
+            findings.append(replace(dated, evidence={**dated.evidence, "entities": entities}))
     return findings
 
 

@@ -189,11 +189,14 @@ class DocumentRow(Base):
         CheckConstraint("kind IN ('pdf', 'tiff', 'jpeg', 'png')", name="kind"),
         CheckConstraint("size >= 0", name="size_not_negative"),
         CheckConstraint("pages IS NULL OR pages >= 0", name="pages_not_negative"),
+        CheckConstraint("role IN ('scan', 'online')", name="role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
     name: Mapped[str] = mapped_column(String(255))
+    # scan: the paper as scanned; online: the online system's own printout of the form
+    role: Mapped[str] = mapped_column(String(16), default="scan", server_default=text("'scan'"))
     sha256: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))  # intake.model.DocumentKind
     size: Mapped[int] = mapped_column(BigInteger)

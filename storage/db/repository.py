@@ -152,6 +152,8 @@ class Dossier:
     created_by: str
     created_at: datetime
     documents: tuple[tuple[int, str, str, int | None], ...]  # (id, name, sha256, pages)
+    # the online system's own printout of the form, when it was sent: (id, name, sha256, pages)
+    online: tuple[int, str, str, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -350,18 +352,21 @@ class Database:
             return dossier.id
 
     def add_document(self, dossier_id: int, document: Document, *, storage_key: str,
-                     actor: str) -> int:
+                     actor: str, role: str = "scan") -> int:
+        """Record one file of a dossier; ``role`` is ``scan`` (the paper) or ``online`` (the
+        online system's printout of the form, compared with the paper)."""
         with self._write() as session:
             if session.get(DossierRow, dossier_id) is None:
                 raise InputError(f"there is no dossier {dossier_id}", subject=document.name)
             row = DocumentRow(dossier_id=dossier_id, name=document.name, sha256=document.sha256,
                               kind=document.kind.value, size=document.size,
-                              pages=document.page_count or None, storage_key=storage_key)
+                              pages=document.page_count or None, storage_key=storage_key,
+                              role=role)
             session.add(row)
             session.flush()
             self._audit(session, actor, "document.add", f"dossier:{dossier_id}", {
                 "document_id": row.id, "name": row.name, "sha256": row.sha256, "size": row.size,
-                "storage_key": storage_key})
+                "storage_key": storage_key, "role": role})
             return row.id
 
     def add_job(self, kind: str, *, actor: str, dossier_id: int | None = None) -> int:
@@ -755,8 +760,11 @@ def _lab(row: LabRow) -> Lab:
 
 
 def _dossier(row: DossierRow) -> Dossier:
-    return Dossier(row.id, _lab(row.lab), row.precheck, row.created_by, row.created_at,
-                   tuple((d.id, d.name, d.sha256, d.pages) for d in row.documents))
+    scans = tuple((d.id, d.name, d.sha256, d.pages) for d in row.documents if d.role == "scan")
+    online = next(((d.id, d.name, d.sha256, d.pages) for d in row.documents
+                   if d.role == "online"), None)
+    return Dossier(row.id, _lab(row.lab), row.precheck, row.created_by, row.created_at, scans,
+                   online)
 
 
 def _stored_record(row: RecordRow, campaign: str, lab_id: str) -> StoredRecord:

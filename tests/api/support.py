@@ -22,7 +22,8 @@ CAMPAIGN = "2021"
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("batch")
-    manifest = generate_batch(root, labs=3, seed=11, text_layer=True, discrepancies=2)
+    manifest = generate_batch(root, labs=3, seed=11, text_layer=True, discrepancies=2,
+                              online=True)
     labs = []
     for lab in manifest["labs"]:
         record = json.loads((root / lab["lab_id"] / "record.json").read_text("utf-8"))
@@ -69,7 +70,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 def _files(lab: dict[str, Any]) -> list[tuple[str, tuple[str, bytes, str]]]:
     return [("files", (p.name, p.read_bytes(), "application/pdf"))
-            for p in sorted(lab["dir"].glob("*.pdf"))]
+            for p in sorted(lab["dir"].glob("*.pdf")) if p.name != "online.pdf"]
 
 
 def _wait(client: TestClient, token: str, job_id: int, timeout: float = 120) -> dict[str, Any]:

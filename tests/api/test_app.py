@@ -318,6 +318,67 @@ def test_the_original_is_served_byte_for_byte_to_those_who_may_see_it(service, r
     assert response.content == (lab["dir"] / document["name"]).read_bytes()
 
 
+def _online(lab: dict[str, Any]) -> tuple[str, bytes, str]:
+    return ("online.pdf", (lab["dir"] / "online.pdf").read_bytes(), "application/pdf")
+
+
+def test_the_online_printout_sent_with_the_scans_is_compared_page_by_page(service, batch):
+    client = service["client"]
+    sec = _login(client, "sec")
+    own, other = batch["labs"][0], batch["labs"][1]
+    outcomes = {}
+    for printout_of in (own, other):
+        response = client.post(f"/api/campaigns/{CAMPAIGN}/labs/{own['lab_id']}/dossiers",
+                               headers=_bearer(sec), data={"precheck": "true"},
+                               files=[*_files(own), ("online", _online(printout_of))])
+        assert response.status_code == 202, response.text
+        dossier_id = response.json()["dossier_id"]
+        job = _wait(client, sec, response.json()["job_id"])
+        assert job["state"] == "done", job
+        report = client.get(f"/api/reports/{job['report_id']}", headers=_bearer(sec)).json()
+        outcomes[printout_of["lab_id"]] = [f for f in report["report"]["findings"]
+                                           if f["rule"] == "printout.same"]
+    # Its own printout matches the paper; another lab's printout differs on the pages where
+    # the two labs' values differ, and the finding says which page.
+    assert [f["status"] for f in outcomes[own["lab_id"]]] == ["pass"]
+    altered = [f for f in outcomes[other["lab_id"]] if f["status"] == "fail"]
+    assert altered
+    assert all(f["location"]["page"] >= 1 for f in altered)
+    assert any("网上系统打印件" in f["message"] for f in altered)
+    # The printout is kept with the dossier and served as sent.
+    info = client.get(f"/api/campaigns/{CAMPAIGN}/labs/{own['lab_id']}", headers=_bearer(sec))
+    dossier = next(d for d in info.json()["dossiers"] if d["id"] == dossier_id)
+    assert dossier["online"]["name"] == "online.pdf"
+    assert all(d["name"] != "online.pdf" for d in dossier["documents"])
+    kept = client.get(f"/api/dossiers/{dossier['id']}/documents/{dossier['online']['id']}",
+                      headers=_bearer(sec))
+    assert kept.content == (other["dir"] / "online.pdf").read_bytes()
+
+
+def test_a_scan_sent_as_the_online_printout_is_refused_with_what_to_send(service, batch):
+    from PIL import Image
+
+    client = service["client"]
+    sec = _login(client, "sec")
+    lab = batch["labs"][0]
+    scan = io.BytesIO()
+    Image.new("RGB", (600, 800), "white").save(scan, format="PDF", resolution=100)
+    response = client.post(f"/api/campaigns/{CAMPAIGN}/labs/{lab['lab_id']}/dossiers",
+                           headers=_bearer(sec),
+                           files=[*_files(lab), ("online", ("打印版.pdf", scan.getvalue(),
+                                                            "application/pdf"))])
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["subject"] == "打印版.pdf"
+    assert "text layer" in error["message"]
+    assert "扫描件" in error["message_zh"]
+    # The lab page's form sends an empty file part when no printout was chosen: no printout.
+    response = client.post(f"/api/campaigns/{CAMPAIGN}/labs/{lab['lab_id']}/dossiers",
+                           headers=_bearer(sec), data={"precheck": "true"},
+                           files=[*_files(lab), ("online", ("", b"", "application/octet-stream"))])
+    assert response.status_code == 202, response.text
+
+
 # Batches ------------------------------------------------------------------------------------
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -332,7 +393,7 @@ def test_a_batch_zip_is_matched_to_labs_by_name_and_confirmed_into_jobs(service,
     client = service["client"]
     sec = _login(client, "sec")
     lab = batch["labs"][2]
-    entries = {f"{lab['lab_id']}/{p.name}": p.read_bytes() for p in sorted(lab["dir"].glob("*.pdf"))}
+    entries = {f"{lab['lab_id']}/{name}": data for _field, (name, data, _type) in _files(lab)}
     entries["说明.pdf"] = next(iter(entries.values()))
     response = client.post(f"/api/campaigns/{CAMPAIGN}/batches", headers=_bearer(sec),
                            files=[("files", ("第一批.zip", _zip(entries), "application/zip"))])

@@ -54,12 +54,13 @@ SCANNED_FILES = ("volume-1.pdf", "opinion-1.pdf", "letter.pdf")
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("distributed-samples")
-    generate_batch(root / "scans", labs=1, seed=11, degrade="light")
+    generate_batch(root / "scans", labs=1, seed=11, degrade="light", online=True)
     scanned = root / "scans" / "L2021-001"
     generate_batch(root / "text", labs=3, seed=23, text_layer=True, discrepancies=2)
     text_labs = sorted(p for p in (root / "text").iterdir() if p.is_dir())
     return {
         "scanned": {"lab_id": "L2021-001", "files": [scanned / n for n in SCANNED_FILES],
+                    "online": scanned / "online.pdf",
                     "record": json.loads((scanned / "record.json").read_text("utf-8"))},
         "text": [{"lab_id": d.name, "files": sorted(d.glob("*.pdf")),
                   "record": json.loads((d / "record.json").read_text("utf-8"))}
@@ -76,7 +77,7 @@ def _embedded_report(tmp: Path, lab: dict[str, Any], verify: str) -> dict[str, A
         submission = service.submit(
             lab["files"], campaign=CAMPAIGN, lab_id=lab["lab_id"], db=db,
             store=LocalStore(tmp / "objects"), options=ReviewOptions(workers=2),
-            verifier=make_verifier(verify), actor="test")
+            verifier=make_verifier(verify), actor="test", online=lab.get("online"))
         return submission.data
     finally:
         db.dispose()
@@ -229,7 +230,8 @@ def _submit(deployment: Deployment, labs: list[dict[str, Any]],
         for lab in labs:
             received = service.receive(lab["files"], campaign=CAMPAIGN, lab_id=lab["lab_id"],
                                        db=db, store=open_store(settings),
-                                       options=ReviewOptions(), actor="test")
+                                       options=ReviewOptions(), actor="test",
+                                       online=lab.get("online"))
             if received_hook is not None:
                 received_hook(lab, received)
             tasks.enqueue(received.job_id)
@@ -314,11 +316,15 @@ def test_a_dossier_reviewed_by_workers_gets_the_embedded_report(
         assert response.status_code == 200, response.text
         response = client.post(
             f"/api/campaigns/{CAMPAIGN}/labs/{lab['lab_id']}/dossiers", headers=auth,
-            files=[("files", (p.name, p.read_bytes(), "application/pdf")) for p in lab["files"]])
+            files=[*[("files", (p.name, p.read_bytes(), "application/pdf"))
+                     for p in lab["files"]],
+                   ("online", ("online.pdf", lab["online"].read_bytes(), "application/pdf"))])
         assert response.status_code == 202, response.text
         job_id = response.json()["job_id"]
     _wait(deployment, [job_id], timeout=300)
     rows = _assert_every_page_counted_once(deployment, job_id)
+    # The gather compares the paper with the online system's printout, as embedded mode does.
+    assert any(f["rule"] == "printout.same" for f in scanned_reference["findings"])
     assert comparable(_report_of(deployment, job_id)) == comparable(scanned_reference)
     # both workers read pages
     assert "dossier.page" in (deployment.tmp / "w1.log").read_text()

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from intake.dossier import PageResult
 from intake.model import Page, PageKind
 from intake.pipeline import assign_copies
@@ -16,3 +18,48 @@ def test_copies_are_told_apart_by_page_numbers_not_file_names():
     copies = [r.copy for r in assign_copies(pages)]
     # copy 1 lacks page 3 and still counts as one copy; the certificate stays with copy 1.
     assert copies == [1, 1, 1, 1, 2, 2, 2, 2, 1, 2]
+
+
+def test_review_verifies_each_page_while_the_next_ones_are_read(monkeypatch, tmp_path):
+    """The precise engine re-reads a page's fields as soon as the page is read, not after the
+    last page; the report is the one verifying at the end gives."""
+    import json
+
+    import cv2
+    import numpy as np
+
+    from intake import pipeline
+    from intake.record import record_from_dict
+    from tests.intake.checks.conftest import RECORD, approval, form_copy, letter
+
+    monkeypatch.setattr("intake.record.validate_record", lambda data, subject: None)
+    record = record_from_dict(json.loads(json.dumps(RECORD)))
+    image = tmp_path / "page.jpg"
+    cv2.imwrite(str(image), np.full((2339, 1654, 3), 255, np.uint8))
+    misread = {"identity.credit_code": "91350100M000100Y48"}  # the page pass got one wrong
+    pages = [*form_copy(RECORD, 1, overrides=misread), *form_copy(RECORD, 2), approval(1),
+             approval(2), letter(RECORD["identity"]["lab_name"])]
+    pages = [replace(p, image=str(image)) for p in pages]
+    events = []
+
+    def read_pages(tasks, workers):
+        for result in pages:
+            events.append(("read", result.page.document, result.page.number))
+            yield result
+
+    def read_line(crop):
+        events.append(("verify",))
+        return "91350100M000100Y43", 99.0
+
+    verifier = pipeline.Verifier("fake", read_line=read_line, read_block=lambda crop: [])
+    monkeypatch.setattr(pipeline, "read_pages", read_pages)
+    monkeypatch.setattr(pipeline, "open_documents", lambda paths, options: [])
+    report, results = pipeline.review([], record, pipeline.ReviewOptions(),
+                                      verifier)
+    assert events.index(("verify",)) < events.index(("read", "letter.pdf", 1))
+    field = next(f for r in results for f in r.fields if f.key == "identity.credit_code"
+                 and f.copy == 1)
+    assert [rd.text for rd in field.readings] == ["91350100M000100Y48", "91350100M000100Y43"]
+    at_end, _ = pipeline.finish_review(pages, record, [], verifier, 0.0)
+    assert [(f.rule, f.status, f.found) for f in report.findings] == [
+        (f.rule, f.status, f.found) for f in at_end.findings]

@@ -20,6 +20,7 @@ from intake.model import (
     Page,
     PageKind,
     Reading,
+    ScanQuality,
     Seal,
     SealShape,
     TextSource,
@@ -41,6 +42,7 @@ def _full_result() -> PageResult:
                     "中国机床工具工业协会", 0.81),
                Seal(Box(0, 0, 90, 60), SealShape.RECTANGLE, "gray", False, 0.5)),
         footer=(3, 12), seconds=7.123456,
+        quality=ScanQuality(edge_mm=0.131, paper=244.5, contrast=180.0, scan_dpi=200),
     )
     field = Field(key="identity.credit_code", label="统一社会信用代码", text="91110000MA01",
                   location=Location("volume-1.pdf", 3, box), copy=2,

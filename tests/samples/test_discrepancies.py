@@ -15,11 +15,13 @@ from samples.discrepancies import (
     DETECTED_BY,
     EXTRA_KINDS,
     KINDS,
+    PRINTOUT_KINDS,
     alter,
     field_targets,
     parse_kinds,
 )
 from samples.generate import generate_batch, plan_batch
+from samples.layout import SUPPORT_LABEL, field_pages
 
 from .conftest import Batch
 
@@ -291,3 +293,90 @@ def test_the_rules_find_every_first_kind_on_the_digital_printout(text_batch: Bat
         for d in text_batch.truth(index)["discrepancies"]:
             if d["kind"] != "wrong_seal":
                 assert failing & set(DETECTED_BY[d["kind"]]), d
+
+
+SCAN_AND_PRINTOUT = ["bad_scan", "printout_altered", "printout_page_added", "printout_page_missing"]
+
+
+def test_bad_scan_and_printout_kinds_take_pages_no_other_discrepancy_needs() -> None:
+    seen = set()
+    for seed in range(4):
+        for lab in plan_batch(labs=4, seed=seed, discrepancies=3,
+                              kinds=[*SCAN_AND_PRINTOUT, "field_mismatch"]).labs:
+            plan = lab.plan
+            pages = [i.form_page for i in plan.injections if i.kind in SCAN_AND_PRINTOUT]
+            assert len(pages) == len(set(pages)), plan.injections
+            fields_on_pages = {
+                page for (where, key), page in field_pages(lab.record, "2021").items()
+                if where == "body" and key in {i.field for i in plan.injections if i.field}}
+            for injection in plan.injections:
+                seen.add(injection.kind)
+                if injection.kind == "bad_scan":
+                    assert plan.spoiled[2][0] == injection.form_page
+                    assert injection.form_page not in fields_on_pages
+                if injection.kind == "printout_altered":
+                    assert plan.description is not None
+                    assert injection.printed in plan.description
+                    assert injection.expected not in plan.description
+                    assert injection.expected in lab.record["support"]["description"]
+    assert seen >= set(SCAN_AND_PRINTOUT)
+
+
+@pytest.fixture(scope="module")
+def printout_batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    root = tmp_path_factory.mktemp("printout")
+    return Batch(root, generate_batch(root, labs=2, seed=31, degrade="light", discrepancies=2,
+                                      kinds=["printout_altered", "bad_scan"]))
+
+
+def test_the_online_printout_prints_the_record_and_the_paper_its_alteration(
+        printout_batch: Batch) -> None:
+    lab = printout_batch.lab(1)
+    truth = printout_batch.truth(1)
+    altered = next(d for d in truth["discrepancies"] if d["kind"] == "printout_altered")
+    assert truth["online"]["file"] == "online.pdf"
+    assert "online.pdf" not in printout_batch.manifest["labs"][1]["files"]
+    with pdfplumber.open(lab / "online.pdf") as pdf:
+        text = "".join((page.extract_text() or "").replace("\n", "") for page in pdf.pages)
+    text = text.replace(SUPPORT_LABEL, "")  # the label's lines fall between the text's
+    assert altered["expected"] in text
+    assert altered["printed"] not in text
+    assert (printout_batch.lab(0) / "online.pdf").exists()  # clean labs have theirs too
+
+
+def test_a_bad_scan_page_is_measured_unusable_and_no_other_page_is(printout_batch: Batch) -> None:
+    from intake import load, quality
+    from intake.model import DocumentKind
+
+    truth = printout_batch.truth(1)
+    bad = next(d for d in truth["discrepancies"] if d["kind"] == "bad_scan")
+    path = printout_batch.lab(1) / bad["document"]
+    pages = next(d["pages"] for d in truth["documents"] if d["file"] == bad["document"])
+    for number in range(1, pages + 1):
+        image, dpi = load.render_page(path, DocumentKind.PDF, number)
+        flagged = quality.problems(quality.measure_page(image, dpi, path, DocumentKind.PDF,
+                                                        number))
+        assert bool(flagged) == (number == bad["page"]), (number, flagged)
+
+
+@pytest.mark.slow
+def test_the_printout_rule_names_what_was_altered_added_and_removed(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    from intake.pipeline import ReviewOptions, review
+    from intake.record import load_record
+
+    root = tmp_path_factory.mktemp("printout-text")
+    batch = Batch(root, generate_batch(root, labs=4, seed=31, text_layer=True, discrepancies=2,
+                                       kinds=PRINTOUT_KINDS))
+    named = set()
+    for index in range(4):
+        lab = batch.lab(index)
+        files = sorted(p for p in lab.iterdir() if p.suffix == ".pdf" and p.name != "online.pdf")
+        report, _ = review(files, load_record(lab / "record.json"), ReviewOptions(),
+                           online=lab / "online.pdf")
+        failing = [f for f in report.findings
+                   if f.rule == "printout.same" and f.status.value == "fail"]
+        injected = {d["kind"] for d in batch.truth(index)["discrepancies"]}
+        assert bool(failing) == bool(injected), (index, failing)
+        named |= {f.evidence["change"] for f in failing}
+    assert named == {"altered", "added", "missing"}

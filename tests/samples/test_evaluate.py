@@ -59,3 +59,35 @@ def test_a_changed_credit_code_failing_its_check_character_is_expected():
         _finding("field.match", "fail", "identity.credit_code", 1),
         _finding("code.credit_check", "fail")]}
     assert score_report(report, truth).rule_alarms == []
+
+
+def _on_page(rule, status, document, page):
+    return {**_finding(rule, status), "location": {"document": document, "page": page}}
+
+
+def test_a_bad_scan_is_caught_by_a_rescan_finding_on_its_page():
+    truth = {"discrepancies": [{"kind": "bad_scan", "document": "volume-2.pdf", "page": 3}]}
+    elsewhere = {"lab_id": "L1", "verdict": "review", "findings": [
+        _on_page("scan.quality", "uncertain", "volume-2.pdf", 2)]}
+    assert score_report(elsewhere, truth).kind_detected["bad_scan"] == 0
+    there = {"lab_id": "L1", "verdict": "review", "findings": [
+        _on_page("scan.quality", "uncertain", "volume-2.pdf", 3)]}
+    s = score_report(there, truth)
+    assert s.kind_detected["bad_scan"] == 1
+    assert s.rule_alarms == []
+
+
+def test_a_rescan_asked_for_a_good_page_is_a_false_alarm():
+    report = {"lab_id": "L1", "verdict": "review", "findings": [
+        _on_page("scan.quality", "uncertain", "volume-1.pdf", 2)]}
+    s = score_report(report, {"discrepancies": []})
+    assert len(s.rule_alarms) == 1
+    assert "scan.quality" in s.rule_alarms[0]
+
+
+def test_a_changed_value_may_also_differ_from_the_printout():
+    truth = {"discrepancies": [{"kind": "field_mismatch", "field": "identity.lab_name"}]}
+    report = {"lab_id": "L1", "verdict": "fail", "findings": [
+        _finding("field.match", "fail", "identity.lab_name", 1),
+        _finding("printout.same", "fail")]}
+    assert score_report(report, truth).rule_alarms == []

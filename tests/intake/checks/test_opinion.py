@@ -60,7 +60,16 @@ def test_a_date_other_than_the_records_fails(record):
     found = _date(record, approval(2, date="2021年4月22日"))
     assert (found.status, found.expected, found.found) == (Status.FAIL, "2021年4月20日",
                                                            "2021年4月22日")
-    assert found.evidence == {"copy": 2, "problems": ["differs_from_record"]}
+    assert (found.evidence["copy"], found.evidence["problems"]) == (2, ["differs_from_record"])
+
+
+def test_the_opinions_dates_and_organisations_are_shown_as_tagged(record):
+    page = approval(1, text="经上海市经济和信息化委员会审查，同意。", date="二〇二一年四月二十日")
+    findings = {f.rule: f for f in opinion.check([page], record)}
+    tagged = {(e["label"], e["text"], e["value"]) for e in findings["opinion.date"].evidence["entities"]}
+    assert tagged == {("ORG", "上海市经济和信息化委员会", "上海市经济和信息化委员会"),
+                      ("DATE", "二〇二一年四月二十日", "2021-04-20")}
+    assert findings["opinion.agrees"].evidence["entities"] == findings["opinion.date"].evidence["entities"]
 
 
 def test_an_undated_opinion_fails_on_a_text_layer_and_is_doubted_on_a_scan(record):

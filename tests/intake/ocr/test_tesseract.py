@@ -130,6 +130,18 @@ def test_form_page_lines_top_to_bottom() -> None:
     assert label.box.x2 < row.box.x
 
 
+def test_a_page_read_smaller_keeps_its_text_and_the_boxes_of_the_page() -> None:
+    from intake.prepare import remove_rules
+
+    page = remove_rules(_gray(form_page(200)))
+    full = {ln.text: ln.box for ln in tesseract.ocr_lines(page, dpi=200)}
+    small = {ln.text: ln.box for ln in tesseract.ocr_lines(page, dpi=200, scale=0.75)}
+    for text in ("统一社会信用代码", "913100001322011589", "上海电缆研究所有限公司"):
+        assert text in small
+        # In the page's own pixels, where the full-size read puts it, not three quarters of it.
+        assert full[text].iou(small[text]) > 0.7, (full[text], small[text])
+
+
 def test_a_table_row_in_one_block_mode() -> None:
     from intake.prepare import remove_rules
 

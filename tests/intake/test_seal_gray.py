@@ -1,0 +1,97 @@
+"""Seals on gray pages the way worn photocopies bring them: a seal over a form's table, its
+ring text blurred into its ring, and the table's cells beside it, which are not chops; a chop
+under a seal with a line of print below it; a thick pen circle round dense text, which is not
+a seal; and a gray page stored as colour."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from intake.model import SealShape
+from intake.seals import detect_seals
+from tests.intake.pagedraw import font
+from tests.intake.test_seals import (
+    DPI,
+    MM,
+    ORGANISATIONS,
+    chop_under_seal,
+    only,
+    page_rgb,
+    photocopy,
+    seal,
+    stamp,
+)
+
+
+def worn_copy(rgb: np.ndarray, blur_mm: float = 0.3) -> np.ndarray:
+    """A worn photocopy: gray, strokes spread by a blur of ``blur_mm``, as BGR."""
+    return np.asarray(cv2.GaussianBlur(photocopy(rgb), (0, 0), blur_mm * MM))
+
+
+@pytest.mark.parametrize(("x_mm", "y_mm", "seed", "blur_mm"),
+                         [(130, 120, 3, 0.3), (110, 75, 7, 0.45), (130, 120, 3, 0.6)])
+def test_blurred_gray_seal_over_the_forms_table_is_found(
+    x_mm: float, y_mm: float, seed: int, blur_mm: float
+) -> None:
+    # Stamped across the table's rules and text; blurred, the ring text runs into the ring.
+    page = page_rgb()
+    truth = stamp(page, seal(ORGANISATIONS[seed % 5], seed=seed), x_mm * MM, y_mm * MM)
+    found = only(detect_seals(worn_copy(page, blur_mm), DPI))
+    assert found.shape is SealShape.ROUND
+    assert found.box.iou(truth) >= 0.7
+
+
+@pytest.mark.parametrize(("x_mm", "y_mm"), [(165, 100), (150, 80), (100, 120), (60, 70)])
+def test_table_cells_beside_a_gray_seal_are_not_chops(x_mm: float, y_mm: float) -> None:
+    # Round a seal the paper cannot be seen, so a cell's rules running on under it do not
+    # count against the cell being a chop; the cell's other corners must then show none.
+    page = page_rgb()
+    truth = stamp(page, seal(ORGANISATIONS[1], seed=4), x_mm * MM, y_mm * MM)
+    for copy in (photocopy(page), worn_copy(page, 0.3)):
+        assert only(detect_seals(copy, DPI)).box.iou(truth) >= 0.9
+
+
+def test_gray_chop_under_a_seal_with_print_just_below_is_found() -> None:
+    # The seal covers part of the paper round the chop and a line of print runs 2 mm under
+    # it: the chop is judged on the paper that can be seen.
+    page = page_rgb()
+    chop, over = chop_under_seal(page, 70 * MM, 215 * MM)
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text((chop.x, chop.y2 + 2 * MM), "本证书由国家认证认可监督管理委员会",
+                             font=font(round(4 * MM)), fill="black", anchor="lt")
+    found = detect_seals(photocopy(np.asarray(img)), DPI)
+    rect = max(found, key=lambda s: s.box.iou(chop))
+    assert rect.shape is SealShape.RECTANGLE
+    assert rect.box.iou(chop) >= 0.7
+    assert max(s.box.iou(over) for s in found) >= 0.7
+    assert len(found) == 2, found
+
+
+def test_thick_pen_circle_round_dense_gray_text_is_not_a_seal() -> None:
+    # A felt pen circle 46 mm across, 1 mm wide, round a block of text, on a worn copy.
+    page = page_rgb()
+    img = Image.fromarray(page)
+    draw = ImageDraw.Draw(img)
+    cx, cy, r = 105 * MM, 235 * MM, 23 * MM
+    for k in range(7):
+        draw.text((cx - 20 * MM, cy - 18 * MM + k * 5.5 * MM), "检验检测能力范围见证书附件",
+                  font=font(round(4.2 * MM)), fill="black")
+    points = [(cx + r * (1 + 0.04 * math.sin(3 * t)) * math.cos(t), cy + 0.92 * r * math.sin(t))
+              for t in np.linspace(0, 2.05 * math.pi, 240)]
+    draw.line(points, fill=(70, 70, 70), width=round(1.0 * MM), joint="curve")
+    assert detect_seals(worn_copy(np.asarray(img)), DPI) == []
+
+
+def test_gray_page_stored_as_colour_gives_what_the_gray_page_gives() -> None:
+    page = page_rgb()
+    stamp(page, seal(ORGANISATIONS[1], seed=11), 140 * MM, 215 * MM)
+    chop_under_seal(page, 70 * MM, 215 * MM)
+    copy = photocopy(page)
+    as_colour = detect_seals(copy, DPI)
+    assert len(as_colour) == 3
+    assert as_colour == detect_seals(cv2.cvtColor(copy, cv2.COLOR_BGR2GRAY), DPI)
