@@ -177,13 +177,14 @@ def read_pages(tasks: Sequence[PageTask], workers: int) -> Iterator[PageResult]:
 
 
 def assign_copies(results: list[PageResult]) -> list[PageResult]:
-    """Number the bound copies: a form page numbered no higher than the one before it opens
-    the next copy (likewise for approval pages).
+    """Number the bound copies: a form page whose number the current copy already holds, or
+    a cover (page 1) after other pages, opens the next copy (likewise for approval pages).
 
     Copies are told apart by the pages' own numbering, not by file names, so a copy with a
-    page missing still counts as one copy.
+    page missing still counts as one copy, one PDF may hold every copy, and pages scanned out
+    of order (1, 2, 4, 3, 5) stay in their copy.
     """
-    previous: dict[PageKind, int] = {}
+    seen: dict[PageKind, set[int]] = {}
     copy: dict[PageKind, int] = {}
     out: list[PageResult] = []
     for result in results:
@@ -191,9 +192,11 @@ def assign_copies(results: list[PageResult]) -> list[PageResult]:
         number = 1
         if page.kind in (PageKind.FORM, PageKind.APPROVAL) and page.footer is not None:
             n = page.footer[0]
-            if page.kind not in copy or n <= previous[page.kind]:
+            held = seen.get(page.kind)
+            if held is None or n in held or (n == 1 and held):
                 copy[page.kind] = copy.get(page.kind, 0) + 1
-            previous[page.kind] = n
+                held = seen[page.kind] = set()
+            held.add(n)
             number = copy[page.kind]
         elif page.kind in copy:
             number = copy[page.kind]

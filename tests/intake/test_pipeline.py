@@ -20,6 +20,24 @@ def test_copies_are_told_apart_by_page_numbers_not_file_names():
     assert copies == [1, 1, 1, 1, 2, 2, 2, 2, 1, 2]
 
 
+def test_pages_scanned_out_of_order_stay_in_their_copy():
+    # One PDF holding both copies, copy 1 scanned with pages 3 and 4 swapped.
+    numbers = [1, 2, 4, 3, 5, 1, 2, 3, 4, 5]
+    pages = [_page("all.pdf", i + 1, PageKind.FORM, (n, 5)) for i, n in enumerate(numbers)]
+    copies = [r.copy for r in assign_copies(pages)]
+    assert copies == [1, 1, 1, 1, 1, 2, 2, 2, 2, 2]
+
+
+def test_a_page_repeated_in_a_copy_does_not_merge_the_copies():
+    numbers = [1, 2, 3, 3, 4, 5, 1, 2, 3, 4, 5]
+    pages = [_page("all.pdf", i + 1, PageKind.FORM, (n, 5)) for i, n in enumerate(numbers)]
+    copies = [r.copy for r in assign_copies(pages)]
+    # The repeated page 3 opens a second run; the cover that follows opens the next copy, so
+    # the last five pages are a whole copy of their own and the repeat is seen, not hidden.
+    assert copies[-5:] == [3, 3, 3, 3, 3]
+    assert copies[:3] == [1, 1, 1]
+
+
 def test_review_verifies_each_page_while_the_next_ones_are_read(monkeypatch, tmp_path):
     """The precise engine re-reads a page's fields as soon as the page is read, not after the
     last page; the report is the one verifying at the end gives."""
