@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from samples.discrepancies import DETECTED_BY, FOUND_UNCERTAIN
+from samples.discrepancies import DETECTED_BY, FOUND_UNCERTAIN, RATIO_FIELDS
 
 # Discrepancies that the field rule is meant to catch, and the copy they are on.
 FIELD_KINDS = ("field_mismatch", "copy_differs")
@@ -23,7 +23,16 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
     "ratio_mismatch": ("printout.same",),
 }
 # And of a changed field: a credit code printed otherwise no longer has a valid check character.
-FIELD_CONSEQUENCES: dict[str, tuple[str, ...]] = {"identity.credit_code": ("code.credit_check",)}
+FIELD_CONSEQUENCES: dict[str, tuple[str, ...]] = {
+    "identity.credit_code": ("code.credit_check",),
+    # a count or a ratio printed otherwise than online leaves the paper's ratio out of step
+    # with its own counts
+    **{key: ("ratio.consistent",) for ratio, counts in RATIO_FIELDS.items()
+       for key in (ratio, *counts)},
+}
+# Kinds whose catching finding must stand on the discrepancy's own page: a seal missing from
+# one page is not found by a seal found wanting on another.
+LOCATED_KINDS: tuple[str, ...] = ("missing_seal", "wrong_seal")
 
 
 @dataclass
@@ -115,7 +124,8 @@ def _score_kinds(s: Score, report: dict[str, Any], truth: dict[str, Any]) -> Non
                          for f in findings)
         else:
             caught = any(f["rule"] in rules and (kind not in FIELD_KINDS or f.get(
-                "field") == d.get("field")) for f in fails)
+                "field") == d.get("field")) and (kind not in LOCATED_KINDS or _on(f, d))
+                for f in fails)
         if caught:
             s.kind_detected[kind] += 1
         elif kind not in FIELD_KINDS:
@@ -123,9 +133,15 @@ def _score_kinds(s: Score, report: dict[str, Any], truth: dict[str, Any]) -> Non
     others = [f for f in findings if f["rule"] != "field.match"]
     s.rule_checks = len(others)
     uncertain_rules = {rule for kind in FOUND_UNCERTAIN for rule in DETECTED_BY[kind]}
+    located = [d for d in truth.get("discrepancies", []) if d["kind"] in LOCATED_KINDS]
+    located_rules = {rule for kind in LOCATED_KINDS for rule in DETECTED_BY[kind]}
     for f in others:
         alarm = f["status"] == "fail" or (f["status"] == "uncertain" and f["rule"] in uncertain_rules)
-        if alarm and f["rule"] not in expected_rules:
+        if f["rule"] in located_rules:
+            explained = any(f["rule"] in DETECTED_BY[d["kind"]] and _on(f, d) for d in located)
+        else:
+            explained = f["rule"] in expected_rules
+        if alarm and not explained:
             s.rule_alarms.append(f"{lab}: {f['rule']} {f['message'][:80]}")
 
 

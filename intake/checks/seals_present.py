@@ -3,7 +3,7 @@ the recommending unit's over its opinion, the association's on its letter."""
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from intake.checks.rule import finding
 from intake.dossier import PageResult, copies_of, pages_of
@@ -20,10 +20,42 @@ RULES = {
     "seal.association": ("行业协会初审确认意见加盖公章",
                          "六（四）初审确认：行业协会统一出具书面初审确认意见，加盖公章"),
 }
-# A seal whose ring text was read this surely and matches the expected name this poorly is
-# another organisation's seal.
+# A seal whose ring text was read at least this surely is judged by its name.
 READ_SURE = 0.9
-NAME_MATCH = 50.0
+# The last character of a name that says what kind of body it is: 研究院 and 研究所 are two
+# legal entities, and no engine confuses 院 with 所.
+_BODY_KINDS = frozenset("院所司心会局厅部委站")
+# Where the ring's text starts and ends, an engine drops or adds a character or two (the star,
+# the ring's gap); further in, it misreads single characters (泵/泉, 量/最), never a run.
+_RING_EDGE = 2
+_MISREADS_PER_CHAR = 0.25
+
+
+def names_other_body(owner: str, text: str) -> bool:
+    """Whether a seal whose ring reads ``text`` belongs to another organisation than
+    ``owner``: a run of two or more characters differs inside the name, or its kind (院/所,
+    公司/中心) does, or more characters differ than misreading explains. Single misread
+    characters and what the ring's ends lose or add do not make another organisation."""
+    want, read = canonical_text(owner), canonical_text(text)
+    if not want or want in read:
+        return False
+    misread = 0
+    for op in Levenshtein.opcodes(want, read):
+        if op.tag == "equal":
+            continue
+        span = max(op.src_end - op.src_start, op.dest_end - op.dest_start)
+        at_edge = op.src_start == 0 or op.src_end == len(want)
+        if (op.tag == "replace" and op.src_end == len(want) and want[-1] in _BODY_KINDS
+                and read[op.dest_end - 1] in _BODY_KINDS):
+            return True  # 研究院 stamped as 研究所
+        if op.tag == "insert" and at_edge:
+            continue  # more ring text than the name (业务专用章, a number)
+        if at_edge and span <= _RING_EDGE:
+            continue
+        if span > 1:
+            return True
+        misread += 1
+    return misread > len(want) * _MISREADS_PER_CHAR
 
 
 def _judge_seal(rule: str, owner: str, seals: tuple[Seal, ...], where: Location,
@@ -32,8 +64,7 @@ def _judge_seal(rule: str, owner: str, seals: tuple[Seal, ...], where: Location,
         return finding(RULES, rule, Status.FAIL, f"{what}未见{owner}的公章。", where,
                        expected=owner, found="无公章")
     read = [s for s in seals if s.text and s.text_score >= READ_SURE]
-    if read and all(fuzz.partial_ratio(canonical_text(owner), canonical_text(s.text)) < NAME_MATCH
-                    for s in read):
+    if read and all(names_other_body(owner, s.text) for s in read):
         seal = read[0]
         return finding(RULES, rule, Status.FAIL,
                        f"{what}所盖公章为“{seal.text}”，应为“{owner}”。",

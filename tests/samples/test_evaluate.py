@@ -91,3 +91,25 @@ def test_a_changed_value_may_also_differ_from_the_printout():
         _finding("field.match", "fail", "identity.lab_name", 1),
         _finding("printout.same", "fail")]}
     assert score_report(report, truth).rule_alarms == []
+
+
+def test_a_seal_discrepancy_is_caught_only_on_its_own_page():
+    truth = {"discrepancies": [{"kind": "wrong_seal", "document": "volume-1.pdf", "page": 1}]}
+    elsewhere = {**_finding("seal.legal_entity", "fail"),
+                 "location": {"document": "volume-2.pdf", "page": 1}}
+    s = score_report({"lab_id": "L1", "verdict": "fail", "findings": [elsewhere]}, truth)
+    assert s.kind_detected["wrong_seal"] == 0
+    assert len(s.rule_alarms) == 1  # and the seal failing on the other copy is unexplained
+    here = {**elsewhere, "location": {"document": "volume-1.pdf", "page": 1}}
+    s = score_report({"lab_id": "L1", "verdict": "fail", "findings": [here]}, truth)
+    assert s.kind_detected["wrong_seal"] == 1
+    assert s.rule_alarms == []
+
+
+def test_a_count_printed_otherwise_puts_its_ratio_out_of_step_as_expected():
+    truth = {"discrepancies": [{"kind": "field_mismatch", "field": "resources.equipment_total"}]}
+    report = {"lab_id": "L1", "verdict": "fail", "findings": [
+        _finding("field.match", "fail", "resources.equipment_total", 1),
+        _finding("ratio.consistent", "fail", "resources.equipment_leading_ratio", 1)]}
+    s = score_report(report, truth)
+    assert s.rule_alarms == []
