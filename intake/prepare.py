@@ -550,7 +550,16 @@ def read_upright(prepared: Prepared, *, lang: str = "chi_sim",
         return settled, lines
     turned = replace(settled, gray=turn(prepared.gray, 180), layout=turn(prepared.layout, 180),
                      rotation=(prepared.rotation + 180) % 360)
-    return turned, read(turned.gray)
+    turned_lines = read(turned.gray)
+    # The strips are a small sample; the whole page read both ways up is the last word (a
+    # sparse upright page whose strips read badly must not be turned into nonsense).
+    if _sure_chars(turned_lines) < _sure_chars(lines):
+        return settled, lines
+    return turned, turned_lines
+
+
+def _sure_chars(lines: list[Line]) -> int:
+    return _sure_share([(wd.text, wd.conf) for ln in lines for wd in ln.words])[1]
 
 
 # Ruled lines ----------------------------------------------------------------------------------

@@ -255,6 +255,18 @@ def test_the_page_read_turns_an_upside_down_letter() -> None:
     assert prepared.rotation == 180
 
 
+@needs_tesseract
+def test_an_upright_page_whose_strips_mislead_is_not_turned(monkeypatch) -> None:
+    # The strips say "upside down" (as a sparse, skewed heavy scan's did); the page read both
+    # ways up says otherwise, and the page stays as it is.
+    monkeypatch.setattr(prepare, "_UPRIGHT_SHARE", 1.01)
+    monkeypatch.setattr(prepare, "_best_read", lambda crops, timeout: len(crops))
+    page = to_bgr(text_page(LETTER_LINES))
+    prepared, lines = prepare.read_upright(prepare.prepare(page, defer_flip=True))
+    assert prepared.rotation == 0
+    assert "初审确认" in "".join(ln.text for ln in lines)
+
+
 def test_orient_leaves_a_blank_page_alone() -> None:
     blank = np.full((1169, 827), 255, np.uint8)
     out, rotation = prepare.orient(blank)
