@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+from rapidfuzz.distance import Levenshtein
+
 from intake.checks.rule import finding
 from intake.dossier import PageResult, copies_of
-from intake.fields import FieldSpec, all_labels, form_fields, format_value, record_value
+from intake.fields import FieldKind, FieldSpec, all_labels, form_fields, format_value, record_value
 from intake.model import Field, Finding, Location, PageKind, Reading, Status
 from intake.normalize import canonical
 from intake.record import Record
@@ -45,10 +49,36 @@ def judge(spec: FieldSpec, expected: str, readings: tuple[Reading, ...]) -> tupl
     keys = {_key(spec, r.text) for r in readings}
     if len(keys) == 1 and None not in keys:
         return Status.FAIL, last.text
-    if last.conf >= PRECISE_CONF and _key(spec, last.text) is not None and not _dropped(
-            want, _key(spec, last.text), [_key(spec, r.text) for r in readings[:-1]]):
+    precise = _key(spec, last.text)
+    if (last.conf >= PRECISE_CONF and precise is not None
+            and not _dropped(want, precise, [_key(spec, r.text) for r in readings[:-1]])
+            and not (spec.kind in _WORDS and _script_slips(want, precise))):
         return Status.FAIL, last.text
     return Status.UNCERTAIN, last.text
+
+
+# Kinds whose values are Chinese words: a lab may misprint one word for another, never a
+# character of a name for a digit or a Latin letter.
+_WORDS = (FieldKind.NAME, FieldKind.TEXT)
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _script_slips(want: str | None, precise: str) -> bool:
+    """True when the precise reading differs from the record only where a Chinese character
+    was read as something else (a digit, a Latin letter) or the other way round.
+
+    RapidOCR read 量 as 4 with confidence 99 on a gray photocopy while tesseract read 基: the
+    engines disagree, and no misprint turns a character of a name into a digit.
+    """
+    if want is None or len(want) != len(precise):
+        return False
+    ops = Levenshtein.opcodes(want, precise)
+    changed = [(want[o.src_start:o.src_end], precise[o.dest_start:o.dest_end])
+               for o in ops if o.tag != "equal"]
+    return bool(changed) and all(
+        len(old) == len(new) and all(bool(_CJK.match(a)) != bool(_CJK.match(b))
+                                     for a, b in zip(old, new, strict=True))
+        for old, new in changed)
 
 
 def _dropped(want: str | None, precise: str | None, others: list[str | None]) -> bool:
