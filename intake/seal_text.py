@@ -28,11 +28,16 @@ _GAP_BAND = (0.68, 0.88)  # where the gap below the name is looked for (clear of
 _CHAR_GAP_DEG = 12  # spaces between characters are narrower than this
 _MARGIN_DEG = 8  # added at each end of the name's arc, so its first and last characters stay whole
 _STRIP_HEIGHT = 64
+_GAP_WINDOW_DEG = 60  # the gap below the name is looked for as the emptiest stretch this wide
+_GAP_MAX_INK = 0.2  # share of inked degrees above which a stretch is no gap
+_GAP_TURN_DEG = 20  # a gap this far from straight down is a turned stamp, not a ragged edge
+_PRINT_SHARE = 0.55  # gray darker than this share of the rim's ink is black print over the seal
 _NAME_CHARS = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff()（）A-Za-z0-9]")
 
 
-def _ink_image(roi: np.ndarray, seal: Seal) -> np.ndarray:
-    """The seal's ink as black on white (uint8): coloured ink only, or the gray plane."""
+def _ink_image(roi: np.ndarray, seal: Seal, origin: tuple[int, int]) -> np.ndarray:
+    """The seal's ink as black on white (uint8): coloured ink only, or on gray pages the gray
+    plane without the black print that crosses the seal."""
     if seal.color in ("red", "blue") and roi.ndim == 3:
         # How much the ink's own channel outshines the other two: strong on stamp-pad ink, faint
         # on pink, nothing on paper and on black print. Kept continuous, so strokes keep their
@@ -46,13 +51,39 @@ def _ink_image(roi: np.ndarray, seal: Seal) -> np.ndarray:
         shade: np.ndarray = np.clip(255.0 - colour * np.float32(255.0 / top), 0, 255).astype(
             np.uint8)
         return shade
-    gray = np.asarray(roi if roi.ndim == 2 else cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY))
+    gray = _without_print(
+        np.asarray(roi if roi.ndim == 2 else cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY)), seal, origin)
     lo, hi = (float(v) for v in np.percentile(gray, (2, 90)))
     if hi - lo < 20:
         return np.full(gray.shape, 255, np.uint8)
     stretched = (gray.astype(np.float32) - lo) * np.float32(255.0 / (hi - lo))
     out: np.ndarray = np.clip(stretched, 0, 255).astype(np.uint8)
     return out
+
+
+def _without_print(gray: np.ndarray, seal: Seal, origin: tuple[int, int]) -> np.ndarray:
+    """A gray seal with the page's black print painted out.
+
+    On a photocopy the seal's ink is a mid gray and the form's print (a cover's table text runs
+    through the ring) is black: the uneven light is divided out first, then whatever is much
+    darker than the rim is print, and is filled in from around it, which joins the seal's
+    strokes it crossed and leaves paper where it stood on paper.
+    """
+    size = max(9, round(max(seal.box.w, seal.box.h) / 8) | 1)  # wider than any stroke
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    paper = cv2.blur(cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel), (size, size))
+    flat = np.clip(gray.astype(np.float32) * np.float32(255.0) / np.maximum(paper, 1), 0,
+                   255).astype(np.uint8)
+    cx, cy = seal.box.center
+    rim_ellipse = (cx - origin[0], cy - origin[1], seal.box.w / 2, seal.box.h / 2, 0.0)
+    xs, ys = _sample(flat, rim_ellipse, np.radians(np.arange(0, 360, 2.0)),
+                     np.linspace(0.9, 1.02, 7))
+    rim = np.asarray(cv2.remap(flat, xs, ys, cv2.INTER_LINEAR, borderValue=255)).min(axis=0)
+    # The rim is an unbroken line of the seal's ink: its typical darkest point is that ink.
+    dark = (flat < _PRINT_SHARE * float(np.median(rim))).astype(np.uint8)
+    print_mask = cv2.dilate(dark, np.ones((3, 3), np.uint8))  # and the print's soft edge
+    filled: np.ndarray = cv2.inpaint(flat, print_mask, 3, cv2.INPAINT_TELEA)
+    return filled
 
 
 def _outline(
@@ -148,6 +179,30 @@ def _span(
     return (math.radians(down + first - _MARGIN_DEG), math.radians(down + last + _MARGIN_DEG))
 
 
+def _gap_below(ink: np.ndarray, ellipse: tuple[float, float, float, float, float]
+               ) -> float | None:
+    """Image angle of the middle of the gap between the name's ends, found anywhere on the
+    ring (a stamp set turned, or a page the scan left upside down); None when no stretch of
+    the name band is clear enough to be that gap."""
+    xs, ys = _sample(ink, ellipse, np.radians(np.arange(360.0)), np.linspace(*_GAP_BAND, 8))
+    vals = np.asarray(cv2.remap(ink, xs, ys, cv2.INTER_LINEAR, borderValue=255))
+    inked = np.any(vals < 200, axis=0).astype(np.float64)
+    if inked.sum() < 60:
+        return None  # too little ring text to place a gap by
+    window = np.ones(_GAP_WINDOW_DEG) / _GAP_WINDOW_DEG
+    density = np.convolve(np.concatenate([inked, inked[:_GAP_WINDOW_DEG - 1]]), window, "valid")
+    low = float(density.min())
+    if low > _GAP_MAX_INK:
+        return None
+    # The emptiest windows of a wide gap form a run: its middle is the gap's middle.
+    emptiest = np.concatenate([density <= low + 1e-9] * 2)
+    edges = np.diff(np.concatenate(([0], emptiest.astype(np.int8), [0])))
+    runs = [(int(a), int(b)) for a, b in zip(np.nonzero(edges == 1)[0],
+                                            np.nonzero(edges == -1)[0], strict=True)]
+    first, last = max(runs, key=lambda run: run[1] - run[0])
+    return math.radians((first + last - 1) / 2 + _GAP_WINDOW_DEG / 2)
+
+
 def _strip(
     ink: np.ndarray, ellipse: tuple[float, float, float, float, float], start: float, end: float
 ) -> np.ndarray:
@@ -179,10 +234,10 @@ def read_seal_text(bgr: np.ndarray, seal: Seal, engine: RapidEngine) -> tuple[st
     """The organisation's name along the upper arc of a round or oval seal, and the
     recogniser's score (0..1); ("", 0.0) for square seals, cut seals and unreadable ones.
 
-    The name is looked for over the seal's top, where the gap below it says it starts and
-    ends; when that reading is weak, the 240 degrees over the top (a turned stamp whose gap
-    misled) and then the bottom (a stamp set upside down) are read too, and the surest
-    reading is kept.
+    The name is looked for opposite the widest gap in the ring text, so that the unwrap starts
+    in that gap whichever way the stamp was turned; when that reading is weak, the seal's top
+    (where an upright stamp's name is), the 240 degrees over the top and then the bottom (a
+    stamp set upside down) are read too, and the surest reading is kept.
     """
     if seal.shape not in (SealShape.ROUND, SealShape.OVAL) or not seal.complete:
         return "", 0.0
@@ -191,19 +246,18 @@ def read_seal_text(bgr: np.ndarray, seal: Seal, engine: RapidEngine) -> tuple[st
     roi = bgr[box.y:box.y2, box.x:box.x2]
     if roi.size == 0 or min(roi.shape[:2]) < 40:
         return "", 0.0
-    ink = _ink_image(roi, seal)
+    ink = _ink_image(roi, seal, (box.x, box.y))
     ellipse = _outline(ink, seal, (box.x, box.y))
     if ellipse[2] <= 0 or ellipse[3] <= 0:
         return "", 0.0
     up = -math.pi / 2  # image angles: y points down
+    spans = [_span(ink, ellipse, up), (up - math.radians(120), up + math.radians(120)),
+             _span(ink, ellipse, up + math.pi)]
+    gap = _gap_below(ink, ellipse)
+    if gap is not None and abs((math.degrees(gap - up) + 180) % 360 - 180) < 180 - _GAP_TURN_DEG:
+        spans.insert(0, _span(ink, ellipse, gap - math.pi))
     best: tuple[str, float] = ("", 0.0)
-    for attempt in range(3):
-        if attempt == 0:
-            first, last = _span(ink, ellipse, up)
-        elif attempt == 1:
-            first, last = up - math.radians(120), up + math.radians(120)
-        else:
-            first, last = _span(ink, ellipse, up + math.pi)
+    for first, last in spans:
         reading = _read(engine, ink, ellipse, first, last)
         if reading[1] > best[1]:
             best = reading
