@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -142,7 +142,7 @@ def _match(fields: Iterable[tuple[str, Box, str]], want: dict[str, Any]) -> str 
     return same[0][1] if len(same) == 1 else None
 
 
-def _rapid_page(image: np.ndarray, cells: tuple[Cell, ...], specs: list[FieldSpec]
+def _rapid_page(image: np.ndarray, cells: tuple[Cell, ...], specs: Sequence[FieldSpec]
                 ) -> list[tuple[str, Box, str]]:
     """RapidOCR alone over the page, its words put into the page's table cells."""
     page = prepare.remove_red_ink(image) if prepare.is_color(image) else image
@@ -268,7 +268,9 @@ def accuracy(sets: list[str], pages: int, seed: int, workers: int,
 # Speed ---------------------------------------------------------------------------------------
 
 
-def _tree_rss(proc: psutil.Process) -> int:
+def _tree_sample(proc: psutil.Process, cpu: dict[int, float]) -> int:
+    """RSS of the process tree now; records each process's own CPU seconds so far in ``cpu``
+    (by pid, the last sample standing for a process that has ended since)."""
     total = 0
     try:
         procs = [proc, *proc.children(recursive=True)]
@@ -277,24 +279,30 @@ def _tree_rss(proc: psutil.Process) -> int:
     for p in procs:
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             total += p.memory_info().rss
+            times = p.cpu_times()
+            cpu[p.pid] = times.user + times.system
     return total
 
 
 def run_measured(cmd: list[str], env: dict[str, str] | None = None,
-                 cwd: Path | None = None) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS of the process tree in MB, and the exit code."""
+                 cwd: Path | None = None) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS of the process tree in MB, the exit code, and the CPU seconds
+    of the tree (sampled every 50 ms: a short-lived process's last moments are missed, alike
+    for every command). CPU time compares commands on a machine other jobs share, where wall
+    time does not."""
     started = time.perf_counter()
     proc = psutil.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                         stderr=subprocess.PIPE)
     peak = 0
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc))
+        peak = max(peak, _tree_sample(proc, cpu))
         time.sleep(0.05)
     seconds = time.perf_counter() - started
     if proc.returncode:
         err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
         print(f"{cmd[0]} exited {proc.returncode}: {err[-400:]}", file=sys.stderr)
-    return seconds, peak / 2**20, proc.returncode
+    return seconds, peak / 2**20, proc.returncode, sum(cpu.values())
 
 
 def _dossier_pdf(out: Path, pages: int, seed: int, *, mixed: bool = False) -> tuple[Path, Path]:
@@ -359,7 +367,7 @@ def speed(pages: int, seed: int, *, mixed: bool = False, rounds: int = 1,
             commands.append(("baseline: dossier review --workers 2",
                              [sys.executable, "-m", "intake.cli", *review],
                              {**env, "PYTHONPATH": str(baseline)}, baseline))
-        rows: list[tuple[str, float, float, int]] = []
+        rows: list[tuple[str, float, float, int, float]] = []
         for _ in range(rounds):
             for name, cmd, cmd_env, cwd in commands:
                 rows.append((name, *run_measured(cmd, cmd_env, cwd)))
@@ -371,14 +379,14 @@ def speed(pages: int, seed: int, *, mixed: bool = False, rounds: int = 1,
             print("ocrmypdf is not installed: its row is left out", file=sys.stderr)
     kind = "volumes and opinions of several labs, one lab's record" if mixed else "one lab"
     print(f"\n### Speed, {n}-page image-only dossier ({kind}; 200 dpi, light), 2 cores\n")
-    print("| round | command | s/page | × floor | peak RSS MB | exit |")
-    print("|---|---|---|---|---|---|")
+    print("| round | command | s/page | × floor | CPU s/page | CPU × floor | peak RSS MB | exit |")
+    print("|---|---|---|---|---|---|---|---|")
     per_round = len(commands)
-    for i, (name, seconds, rss, code) in enumerate(rows):
+    for i, (name, seconds, rss, code, cpu) in enumerate(rows):
         r = min(i // per_round, rounds - 1)
-        base = rows[r * per_round][1]
-        print(f"| {r + 1} | {name} | {seconds / n:.2f} | {seconds / base:.2f} | {rss:.0f} | "
-              f"{code} |")
+        base, base_cpu = rows[r * per_round][1], rows[r * per_round][4]
+        print(f"| {r + 1} | {name} | {seconds / n:.2f} | {seconds / base:.2f} | {cpu / n:.2f} | "
+              f"{cpu / base_cpu:.2f} | {rss:.0f} | {code} |")
     if len(rows) > rounds * per_round:
         reviews = [rows[r * per_round + 1][1] for r in range(rounds)]
         print(f"\nreview / ocrmypdf time: {float(np.median(reviews)) / rows[-1][1]:.2f} "

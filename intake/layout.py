@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from intake.model import Box, Cell, Line, Word
 from intake.normalize import join_words
+from intake.prepare import open_rows
 
 Gray = npt.NDArray[np.uint8]
 
@@ -41,9 +42,7 @@ def find_rules(gray: Gray, dpi: int) -> Gray:
     # A residual skew of a few tenths of a degree breaks a one-pixel-high run over a
     # table's width; thicken vertically before looking for long horizontal runs.
     thick_h = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, 3)))
-    horizontal = cv2.morphologyEx(
-        thick_h, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (_mm(dpi, 30), 1))
-    )
+    horizontal = open_rows(np.asarray(thick_h, dtype=np.uint8), _mm(dpi, 30))
     thick_v = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 1)))
     vertical = cv2.morphologyEx(
         thick_v, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, _mm(dpi, 6.5)))
@@ -56,8 +55,16 @@ def find_rules(gray: Gray, dpi: int) -> Gray:
 
 def find_cells(rules: Gray, dpi: int) -> tuple[Cell, ...]:
     """The cells enclosed by rules, numbered by table, row and column in reading order."""
-    height, width = rules.shape
-    n, _labels, stats, _ = cv2.connectedComponentsWithStats(255 - rules, connectivity=4)
+    # Cells lie inside the rules' bounding box; outside it is one stretch of paper reaching
+    # the page's edge. So the box and a pixel around it are labelled, not the whole page, and
+    # what touches that frame's edge is the paper around the tables, as on the page.
+    bx, by, bw, bh = cv2.boundingRect(rules)
+    if not bw or not bh:
+        return ()
+    x0, y0 = max(0, bx - 1), max(0, by - 1)
+    frame = rules[y0:min(rules.shape[0], by + bh + 1), x0:min(rules.shape[1], bx + bw + 1)]
+    height, width = frame.shape
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(255 - frame, connectivity=4)
     min_w, min_h = _mm(dpi, 8), _mm(dpi, 4)
     boxes: list[Box] = []
     for i in range(1, n):
@@ -68,7 +75,7 @@ def find_cells(rules: Gray, dpi: int) -> tuple[Cell, ...]:
             continue  # the page background around the tables, not a cell
         if area < 0.5 * w * h:
             continue  # not a rectangle: a region between tables or a broken rule
-        boxes.append(Box(x, y, w, h))
+        boxes.append(Box(x0 + x, y0 + y, w, h))
     return _number_cells(boxes, dpi)
 
 

@@ -72,7 +72,9 @@ def _small(image: Image, side: int = _WORK_SIDE) -> tuple[Image, float]:
 def _chroma(bgr: Image) -> npt.NDArray[np.uint8]:
     """Per pixel, the spread between the strongest and weakest channel, on a small copy."""
     small, _ = _small(bgr, 800)
-    return np.asarray(cv2.subtract(small.max(axis=2), small.min(axis=2)), dtype=np.uint8)
+    b, g, r = cv2.split(small)
+    return np.asarray(cv2.subtract(cv2.max(cv2.max(b, g), r), cv2.min(cv2.min(b, g), r)),
+                      dtype=np.uint8)
 
 
 def _color_of(chroma: npt.NDArray[np.uint8]) -> bool:
@@ -104,11 +106,13 @@ def remove_red_ink(bgr: Image) -> Image:
     """
     if bgr.ndim == 2:
         return bgr.copy()
-    b = bgr[:, :, 0].astype(np.int16)
-    g = bgr[:, :, 1].astype(np.int16)
-    r = bgr[:, :, 2].astype(np.int16)
-    out = np.ascontiguousarray(bgr[:, :, 2])
-    out[(r - np.maximum(g, b) > _RED_MARGIN) & (r > _RED_MIN)] = 255
+    b, g, r = cv2.split(bgr)
+    # Saturating uint8 arithmetic: a red margin below zero counts as zero, never as red.
+    margin = cv2.subtract(r, cv2.max(g, b))
+    red = cv2.bitwise_and(cv2.threshold(margin, _RED_MARGIN, 255, cv2.THRESH_BINARY)[1],
+                          cv2.threshold(r, _RED_MIN, 255, cv2.THRESH_BINARY)[1])
+    out = np.asarray(r, dtype=np.uint8)
+    out[red > 0] = 255
     return out
 
 
@@ -195,18 +199,36 @@ def rotate_bound(image: Image, degrees: float) -> Image:
 
 def _runs(ink: Image, length: int, *, slack: int) -> Image:
     """Ink in horizontal runs at least ``length`` long, allowing a lean of ``slack`` pixels."""
-    thick = cv2.dilate(ink, np.ones((slack, 1), np.uint8)) if slack > 1 else ink
-    opened = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    return np.asarray(cv2.bitwise_and(opened, ink), dtype=np.uint8)
+    thick = np.asarray(cv2.dilate(ink, np.ones((slack, 1), np.uint8)), dtype=np.uint8) \
+        if slack > 1 else ink
+    return np.asarray(cv2.bitwise_and(open_rows(thick, length), ink), dtype=np.uint8)
+
+
+def open_rows(mask: Image, length: int) -> Image:
+    """A binary ``mask`` (0/255) opened by a horizontal line ``length`` long: what lies in
+    runs at least that long. Only a row with that much ink can hold one, and an opening along
+    rows treats each row on its own, so only those rows are opened: on a page, a few."""
+    counts = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    rows = np.flatnonzero(counts >= 255 * length)
+    out = np.zeros_like(mask)
+    if rows.size:
+        out[rows] = cv2.morphologyEx(mask[rows], cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    return out
 
 
 def _transposed(image: Image) -> Image:
-    return np.ascontiguousarray(image.T)
+    # OpenCV's transpose is cache-blocked: a tenth of numpy's strided copy on a full page.
+    return np.asarray(cv2.transpose(image), dtype=np.uint8)
 
 
 def _line_fits(runs: Image, min_len: int) -> list[tuple[float, int]]:
     """(slope dy/dx, length) of each long, thin component of a run mask, by least squares."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
+    # Labelled on the rows holding runs (and one either side, which keeps apart what is
+    # apart): a component's rows stay next to each other, so its shape is the same.
+    rows = _rows_near(runs, 1)
+    if not rows.size:
+        return []
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs[rows], connectivity=8)
     fits = []
     for i in range(1, n):
         x, y, w, h = (int(v) for v in stats[i, :4])
@@ -576,19 +598,34 @@ def _bare_runs(ink: Image, length: int, near: int) -> Image:
     # little one long run.
     closed = np.asarray(cv2.morphologyEx(ink, cv2.MORPH_CLOSE, np.ones((1, 5), np.uint8)),
                         dtype=np.uint8)
-    runs = cv2.bitwise_and(_runs(closed, length, slack=3), ink)
-    if not runs.any():
-        return np.asarray(runs, dtype=np.uint8)
-    others = cv2.bitwise_and(ink, cv2.bitwise_not(cv2.dilate(runs, np.ones((3, 1), np.uint8))))
+    runs = np.asarray(cv2.bitwise_and(_runs(closed, length, slack=3), ink), dtype=np.uint8)
+    # Runs lie on a few rows of the page (rules, a row of digits): the rest is judged on those
+    # rows and the ``near + 2`` around each, stacked, which is what a run's judgement looks at
+    # (runs far apart stay apart: the rows between them hold none). Labelling a whole page for
+    # them cost more than all the rest of the rule finding.
+    rows = _rows_near(runs, near + 2)
+    if not rows.size:
+        return np.zeros_like(runs)
+    sub_runs, sub_ink = runs[rows], ink[rows]
+    others = cv2.bitwise_and(sub_ink,
+                             cv2.bitwise_not(cv2.dilate(sub_runs, np.ones((3, 1), np.uint8))))
     crowded = cv2.dilate(others, np.ones((2 * near + 1, 1), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(runs, connectivity=8)
-    busy = np.bincount(labels[(crowded > 0) & (runs > 0)], minlength=n)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(sub_runs, connectivity=8)
+    busy = np.bincount(labels[(crowded > 0) & (sub_runs > 0)], minlength=n)
     keep = busy <= 0.5 * stats[:, cv2.CC_STAT_AREA]
     keep[0] = False
     out = np.zeros_like(runs)
-    on = runs > 0
-    out[on] = np.where(keep[labels[on]], 255, 0)
-    return np.asarray(out, dtype=np.uint8)
+    out[rows] = np.where(keep[labels], 255, 0).astype(np.uint8)
+    return out
+
+
+def _rows_near(mask: Image, margin: int) -> npt.NDArray[np.intp]:
+    """Indices of the rows of ``mask`` within ``margin`` rows of one holding any of it."""
+    held = cv2.reduce(mask, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > 0
+    if not held.any():
+        return np.zeros(0, dtype=np.intp)
+    near = np.convolve(held, np.ones(2 * margin + 1, dtype=bool), mode="same")
+    return np.flatnonzero(near)
 
 
 def _rule_masks(ink: Image) -> tuple[Image, Image]:
@@ -613,18 +650,28 @@ def remove_rules(gray: Image) -> Image:
     if not horiz.any() and not vert.any():
         return gray.copy()
     thick = max(6, max(gray.shape[:2]) // 290)  # thickest rule: about 0.9 mm, at any dpi
-    not_h, not_v = cv2.bitwise_not(horiz), cv2.bitwise_not(vert)
-    tall = cv2.morphologyEx(cv2.bitwise_and(ink, not_v), cv2.MORPH_OPEN,
-                            np.ones((thick + 1, 1), np.uint8))
-    wide = cv2.morphologyEx(cv2.bitwise_and(ink, not_h), cv2.MORPH_OPEN,
-                            np.ones((1, thick + 1), np.uint8))
-    grow = np.ones((3, 3), np.uint8)
-    erase_h = cv2.bitwise_and(cv2.dilate(cv2.bitwise_and(horiz, cv2.bitwise_not(tall)), grow),
-                              cv2.bitwise_not(tall))
-    erase_v = cv2.bitwise_and(cv2.dilate(cv2.bitwise_and(vert, cv2.bitwise_not(wide)), grow),
-                              cv2.bitwise_not(wide))
+    erase_h = _erasable(ink, horiz, vert, thick)
+    erase_v = _transposed(_erasable(_transposed(ink), _transposed(vert), _transposed(horiz),
+                                    thick))
     out = gray.copy()
     out[cv2.bitwise_or(erase_h, erase_v) > 0] = 255
+    return out
+
+
+def _erasable(ink: Image, rules: Image, across: Image, thick: int) -> Image:
+    """What to erase of horizontal ``rules``: the rules and their edges, less the ink in
+    vertical runs taller than ``thick`` (character strokes; the ``across`` rules are no
+    strokes). Worked out on the rows near a rule only, ``thick + 3`` either side, which is
+    all a pixel's answer looks at: a page's other rows cost as much and change nothing."""
+    out = np.zeros_like(rules)
+    rows = _rows_near(rules, thick + 3)
+    if not rows.size:
+        return out
+    tall = cv2.morphologyEx(cv2.bitwise_and(ink[rows], cv2.bitwise_not(across[rows])),
+                            cv2.MORPH_OPEN, np.ones((thick + 1, 1), np.uint8))
+    not_tall = cv2.bitwise_not(tall)
+    grown = cv2.dilate(cv2.bitwise_and(rules[rows], not_tall), np.ones((3, 3), np.uint8))
+    out[rows] = cv2.bitwise_and(grown, not_tall)
     return out
 
 
@@ -661,13 +708,21 @@ def _straight_by_shape(flat: Image, timeout: float
         layout, skew = deskew(flat)
         return layout, 0, skew, [], 0.0
     if shape.horizontal is None:
-        rotation, windows = _read_orientation(flat, shape, timeout), []
+        # A square of text read at four turns tells which way the lines run; which way up it
+        # can get wrong on a sparse page (a heavy scan of an approval page came out upside
+        # down), so that is left to the page read, as on any page, where lines of text can
+        # settle it; only without them does the square's answer stand.
+        pick = _read_orientation(flat, shape, timeout)
+        shape = replace(shape, horizontal=pick % 180 == 0)
+        found = _line_windows(shape, 2)
+        rotation = pick % 180 if found else pick
     else:
         rotation = 0 if shape.horizontal else 90
-        # Found on the page straightened by its lean, which is what is done below: the same
-        # places on the prepared page, but for the scale.
-        windows = [(round(x / shape.f), round(y / shape.f), round(w / shape.f),
-                    round(h / shape.f)) for x, y, w, h in _line_windows(shape, 2)]
+        found = _line_windows(shape, 2)
+    # Found on the page straightened by its lean, which is what is done below: the same places
+    # on the prepared page, but for the scale.
+    windows = [(round(x / shape.f), round(y / shape.f), round(w / shape.f), round(h / shape.f))
+               for x, y, w, h in found]
     turned = turn(flat, rotation)
     # The lean is measured already; a quarter turn leaves it as it is.
     if abs(shape.lean) < 0.1:

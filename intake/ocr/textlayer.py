@@ -216,6 +216,12 @@ def _line(words: list[Word]) -> Line | None:
 def page_words(path: Path, number: int, dpi: int) -> list[Line] | None:
     """The page's text layer as Lines in pixels of the page rendered at ``dpi``, top to
     bottom; None when the page has no usable layer and must be read by OCR."""
+    with pdf.open_pdf(path) as doc:
+        modes = doc.text_modes(number)
+    if not modes.visible and not modes.invisible:
+        # A scan: no text to judge. pdfplumber would parse the whole file to find that out.
+        log.info("%s page %d: text layer not used: no text", path.name, number)
+        return None
     try:
         with pdfplumber.open(path, pages=[number]) as doc:
             page = doc.pages[0]
@@ -230,8 +236,6 @@ def page_words(path: Path, number: int, dpi: int) -> list[Line] | None:
         log.warning("%s page %d: text layer unreadable (%s); the page will be OCR'd",
                     path.name, number, exc)
         return None
-    with pdf.open_pdf(path) as doc:
-        modes = doc.text_modes(number)
     quality = assess(chars, invisible=modes.invisible > modes.visible)
     if not quality.usable:
         log.info("%s page %d: text layer not used: %s", path.name, number, quality.reason)

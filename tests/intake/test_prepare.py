@@ -267,6 +267,24 @@ def test_an_upright_page_whose_strips_mislead_is_not_turned(monkeypatch) -> None
     assert "初审确认" in "".join(ln.text for ln in lines)
 
 
+@needs_tesseract
+@pytest.mark.parametrize("arrived", [0, 180])
+def test_a_page_whose_square_read_misleads_is_read_the_right_way_up(
+        monkeypatch, arrived: int) -> None:
+    # The shape cannot tell which way the lines run and the square of text read at four
+    # turns says "upside down" (as on a sparse, leaning heavy scan of an approval page): the
+    # lines' direction is taken from it, which way up is left to the page read.
+    monkeypatch.setattr(prepare, "_text_direction", lambda text: (None, 13.0))
+    monkeypatch.setattr(prepare, "_read_orientation",
+                        lambda gray, shape, timeout: (180 + arrived) % 360)
+    page = prepare.turn(to_bgr(rotate_page(text_page(LETTER_LINES), 2.5)), arrived)
+    deferred = prepare.prepare(page, defer_flip=True)
+    assert deferred.flip_strips
+    prepared, lines = prepare.read_upright(deferred)
+    assert prepared.rotation == (360 - arrived) % 360
+    assert "初审确认" in "".join(ln.text for ln in lines)
+
+
 def test_orient_leaves_a_blank_page_alone() -> None:
     blank = np.full((1169, 827), 255, np.uint8)
     out, rotation = prepare.orient(blank)
