@@ -41,6 +41,7 @@ MIN_SEAL_MM = 15.0
 MAX_SEAL_MM = 60.0
 TYPICAL_MM = (28.0, 48.0)
 MAX_OVAL_RATIO = 1.7
+OVAL_MIN_RATIO = 1.2  # oval seals are 40 x 30 mm or longer; a pen circle is seldom so long
 MAX_RECT_RATIO = 3.6  # 复印件与原件一致 chops are about 45 x 15 mm
 MIN_SCORE = 0.6  # below this a hypothesis is not reported (scribbles score 0.5-0.6)
 # A stamp's ring is cut 1-1.5 mm wide; a pen line is 0.3-0.7 mm (up to ~1.1 mm once a scan has
@@ -971,45 +972,75 @@ class _Ring:
     inside: float  # in the band where the ring text runs
     visible: float
     score: float
+    # An oval: its half axes as multiples of ``r`` (their geometric mean) and the rotation of
+    # the first one; a circle has 1, 1, 0.
+    a_rel: float = 1.0
+    b_rel: float = 1.0
+    angle: float = 0.0
+
+    def outline(self, r: float) -> _Outline:
+        """The ring's ellipse with ``r`` in place of its mean radius."""
+        return _Outline(self.cx, self.cy, self.a_rel * r, self.b_rel * r, self.angle)
 
 
 _RING_ANGLES = np.linspace(0.0, 2 * np.pi, 240, endpoint=False)
 _RING_COS, _RING_SIN = np.cos(_RING_ANGLES)[None, :], np.sin(_RING_ANGLES)[None, :]
 
 
+_Rays = tuple[np.ndarray, np.ndarray]  # per angle of _RING_ANGLES, x and y of unit radius
+
+
 def _radial_hits(
-    ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, every: int = 1
+    ink: np.ndarray, cx: float, cy: float, radii: np.ndarray, every: int = 1,
+    rays: _Rays | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Ink at each radius (rows) and angle of ``_RING_ANGLES[::every]`` (columns)."""
-    cos, sin = _RING_COS[:, ::every], _RING_SIN[:, ::every]
+    """Ink at each radius (rows) and angle of ``_RING_ANGLES[::every]`` (columns); ``rays``
+    stretch the circle into an oval."""
+    cos, sin = (_RING_COS, _RING_SIN) if rays is None else rays
+    cos, sin = cos[:, ::every], sin[:, ::every]
     return _lookup(ink, cx + radii[:, None] * cos, cy + radii[:, None] * sin)
+
+
+def _oval_rays(a_rel: float, b_rel: float, angle: float) -> _Rays:
+    u, v = a_rel * _RING_COS, b_rel * _RING_SIN
+    ca, sa = math.cos(angle), math.sin(angle)
+    return u * ca - v * sa, u * sa + v * ca
 
 
 def _ring_at(
     ink: np.ndarray, wide: np.ndarray, cx: float, cy: float, r: float, px_per_mm: float,
-    dark: np.ndarray | None = None,
+    dark: np.ndarray | None = None, oval: _Outline | None = None,
 ) -> _Ring | None:
     """Refine a Hough circle on the ink and measure its ring profile. ``dark``: the darker
     ink, when ``ink`` is the fainter one (on a heavy copy the faint ink is solid wherever
-    text is dense, a star or not)."""
+    text is dense, a star or not). ``oval``: an oval already fitted to the ring, measured
+    as it is (radii are then multiples of its mean half axis)."""
     step = 0.5
-    refined = _refine_circle(ink, cx, cy, r)
-    if refined is None:
-        return None
-    cx, cy, r = refined
+    rays: _Rays | None = None
+    a_rel = b_rel = 1.0
+    angle = 0.0
+    if oval is None:
+        refined = _refine_circle(ink, cx, cy, r)
+        if refined is None:
+            return None
+        cx, cy, r = refined
+    else:
+        cx, cy, r = oval.cx, oval.cy, math.sqrt(oval.a * oval.b)
+        a_rel, b_rel, angle = oval.a / r, oval.b / r, oval.angle
+        rays = _oval_rays(a_rel, b_rel, angle)
     radii = np.arange(0.5 * r, 1.32 * r, step)
     ring_zone = (radii >= 0.93 * r) & (radii <= 1.07 * r)
     # The ring line first: most circles Hough finds in text fail there, and the rest of the
     # profile is not needed for them.
-    cols = _radial_hits(ink, cx, cy, radii[[0, -1]])[1].all(axis=0)  # rays on the page
+    cols = _radial_hits(ink, cx, cy, radii[[0, -1]], rays=rays)[1].all(axis=0)  # on the page
     if cols.mean() < 0.7:
         return None
-    zone_hit, _ = _radial_hits(ink, cx, cy, radii[ring_zone])
+    zone_hit, _ = _radial_hits(ink, cx, cy, radii[ring_zone], rays=rays)
     peak_i = int(np.argmax(zone_hit[:, cols].mean(axis=1))) + int(np.argmax(ring_zone))
-    line_hit, _ = _radial_hits(wide, cx, cy, radii[peak_i:peak_i + 1])
+    line_hit, _ = _radial_hits(wide, cx, cy, radii[peak_i:peak_i + 1], rays=rays)
     if line_hit[0, cols].mean() < GRAY_MIN_PEAK:
         return None
-    hit, valid = _radial_hits(ink, cx, cy, radii)
+    hit, valid = _radial_hits(ink, cx, cy, radii, rays=rays)
     cols = valid.all(axis=0)
     visible = float(cols.mean())
     if visible < 0.7:
@@ -1019,7 +1050,7 @@ def _ring_at(
     r = float(radii[peak_i])
     # The line itself is judged on ink grown by a pixel, which forgives a ring that is not
     # quite round; its surroundings on the ink as it is.
-    line_hit, _ = _radial_hits(wide, cx, cy, np.array([r]))
+    line_hit, _ = _radial_hits(wide, cx, cy, np.array([r]), rays=rays)
     peak = float(line_hit[0, cols].mean())
     rel = radii / r
     outside = float(coverage[(rel >= 1.1) & (rel <= 1.3)].mean())
@@ -1046,7 +1077,8 @@ def _ring_at(
             + 0.15 * _ramp(star, 0.3, 0.6)
             + 0.15 * _size_score(size_mm)
         )
-    return _Ring(cx, cy, r, peak, width_mm, star, outside, inside, visible, score)
+    return _Ring(cx, cy, r, peak, width_mm, star, outside, inside, visible, score,
+                 a_rel, b_rel, angle)
 
 
 def _refine_circle(
@@ -1073,6 +1105,81 @@ def _refine_circle(
             return None
         cx, cy, r = fit
     return cx, cy, r
+
+
+def _refine_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | None:
+    """A Hough circle refined into an oval, as ``_refine_circle`` refines it into a circle,
+    with an ellipse through the points. Hough puts a circle on an oval between its axes, so
+    the ink is looked for further off the guess. None when the ink does not bear out an oval
+    within the seal ratios."""
+    oval = _Outline(cx, cy, r, r, 0.0)
+    every = 3  # 80 rays: most Hough circles tried here are text, and fail
+    for step in range(3):
+        mean_r = math.sqrt(oval.a * oval.b)
+        rays = _oval_rays(oval.a / mean_r, oval.b / mean_r, oval.angle)
+        radii = np.arange(0.8 * mean_r, 1.2 * mean_r, 1.0)
+        hit, valid = _radial_hits(ink, oval.cx, oval.cy, radii, every, rays)
+        cols = valid[[0, -1]].all(axis=0)
+        if cols.mean() < 0.7:
+            return None
+        near = np.where(hit, np.abs(radii - mean_r)[:, None], np.inf)
+        ok = np.isfinite(near.min(axis=0)) & cols
+        if ok.sum() < 20:
+            return None
+        rr = radii[near.argmin(axis=0)[ok]]
+        ux, uy = rays[0][0, ::every][ok], rays[1][0, ::every][ok]
+        pts = np.stack([oval.cx + rr * ux, oval.cy + rr * uy], 1)
+        (fx, fy), (w, h), deg = cv2.fitEllipse(pts.astype(np.float32))
+        if min(w, h) <= 0:
+            return None
+        # Text and table rules next to the ring pull a least-squares fit off it: fitted
+        # again on the points near the first fit.
+        near_fit = np.abs(_ellipse_rho(pts, _Outline(fx, fy, w / 2, h / 2,
+                                                      math.radians(deg))) - 1.0) < 0.06
+        if near_fit.sum() >= 20:
+            (fx, fy), (w, h), deg = cv2.fitEllipse(pts[near_fit].astype(np.float32))
+        if min(w, h) <= 0 or max(w, h) > MAX_OVAL_RATIO * min(w, h):
+            return None
+        if step == 0 and max(w, h) < 1.03 * min(w, h):
+            return None  # round text or a round ring: the first fit already stretches an oval
+        oval = _Outline(fx, fy, w / 2, h / 2, math.radians(deg))
+        if not 0.8 * r <= math.sqrt(oval.a * oval.b) <= 1.25 * r:
+            return None
+    return oval
+
+
+_POLISH_STEPS = np.array([[1, 0, 0, 0, 0], [0, 1, 0, 0, 0], [0, 0, 1, 0, 0], [0, 0, 0, 1, 0],
+                          [0, 0, 0, 0, 0.025]], float)
+_POLISH_STEPS = np.vstack([_POLISH_STEPS, -_POLISH_STEPS])
+
+
+def _polish_oval(wide: np.ndarray, oval: _Outline) -> _Outline:
+    """The oval moved, stretched and turned, a pixel or a few at a time, while more of it lies
+    on the ink. A fit to the ink nearest a guess settles partly on the ring text just inside
+    the ring; the ring is the one unbroken line."""
+    params = np.array([oval.cx, oval.cy, oval.a, oval.b, oval.angle], float)
+    cos, sin = _RING_COS[0, ::2], _RING_SIN[0, ::2]
+
+    def cover(ps: np.ndarray) -> np.ndarray:
+        u, v = ps[:, 2:3] * cos, ps[:, 3:4] * sin
+        ca, sa = np.cos(ps[:, 4:5]), np.sin(ps[:, 4:5])
+        hit, _ = _lookup(wide, ps[:, 0:1] + u * ca - v * sa, ps[:, 1:2] + u * sa + v * ca)
+        return np.asarray(hit.mean(axis=1))
+
+    best = float(cover(params[None])[0])
+    step = 4.0
+    for _ in range(40):
+        tries = params + step * _POLISH_STEPS
+        got = cover(tries)
+        i = int(np.argmax(got))
+        if got[i] > best:
+            params, best = tries[i], float(got[i])
+        elif step > 1.0:
+            step /= 2
+        else:
+            break
+    cx, cy, a, b, angle = (float(v) for v in params)
+    return _Outline(cx, cy, a, b, angle)
 
 
 def _core(ink: np.ndarray, cx: float, cy: float, r: float) -> float:
@@ -1126,6 +1233,67 @@ def _gray_ring(
     return None
 
 
+def _gray_oval(
+    ink: np.ndarray, wide: np.ndarray, faint: np.ndarray, faint_wide: np.ndarray, x0: float,
+    y0: float, r0: float, px_per_mm: float,
+) -> _Ring | None:
+    """The oval ring a Hough circle that bore out no round ring stands for, judged as
+    ``_gray_ring`` judges a circle; None if there is none. On an oval seal (a legal entity's,
+    often) Hough's circle lies between its axes, on neither the ring nor its text."""
+    oval = _refine_oval(ink, x0, y0, r0)
+    if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
+        return None
+    oval = _polish_oval(wide, oval)
+    if max(oval.a, oval.b) >= OVAL_MIN_RATIO * min(oval.a, oval.b):
+        for mask, grown in ((ink, wide), (faint, faint_wide)):
+            ring = _ring_at(mask, grown, x0, y0, r0, px_per_mm, ink, oval)
+            if ring is not None and ring.score >= GRAY_MIN_SCORE:
+                return ring
+    return None
+
+
+# Hough's circle on an oval seal (40 x 30 to 45 x 30 mm) lies between its axes.
+_OVAL_HOUGH_MM = (25, 47)
+
+
+def _hough_rings(
+    small: np.ndarray, ink: np.ndarray, wide: np.ndarray, faint: np.ndarray,
+    faint_wide: np.ndarray, px_per_mm: float,
+) -> list[_Ring]:
+    """The rings, round and oval, that Hough circles on the gray page stand for."""
+    # Hough on a further halved, smoothed image: the ring is the strongest circular edge there.
+    half = cv2.GaussianBlur(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2),
+                                       interpolation=cv2.INTER_AREA), (5, 5), 1.2)
+    hp = px_per_mm * half.shape[1] / small.shape[1]
+    f = small.shape[1] / half.shape[1]
+    rings: list[_Ring] = []
+    not_round: list[tuple[float, float, float]] = []  # Hough circles of an oval seal's size
+    # One Hough search per size band, so a ring of the common size is not crowded out by the
+    # larger circles that text around it suggests.
+    for lo_mm, hi_mm in ((15, 25), (25, 35), (35, 47), (47, 60)):
+        circles = cv2.HoughCircles(
+            half, cv2.HOUGH_GRADIENT, dp=1, minDist=3 * hp, param1=80, param2=20,
+            minRadius=round(lo_mm / 2 * hp), maxRadius=round(hi_mm / 2 * hp),
+        )
+        if circles is None:
+            continue
+        for cx, cy, r in circles[0][:GRAY_CANDIDATES]:
+            ring = _gray_ring(ink, wide, faint, faint_wide, float(cx) * f, float(cy) * f,
+                              float(r) * f, px_per_mm)
+            if ring is not None:
+                rings.append(ring)
+            elif _OVAL_HOUGH_MM[0] <= lo_mm and hi_mm <= _OVAL_HOUGH_MM[1]:
+                not_round.append((float(cx) * f, float(cy) * f, float(r) * f))
+    # Ovals last, and not inside a round seal found already: most circles Hough finds round
+    # a seal's centre are that seal.
+    round_rings = list(rings)
+    for x, y, r in not_round:
+        if not any(math.hypot(x - g.cx, y - g.cy) < g.r for g in round_rings):
+            ring = _gray_oval(ink, wide, faint, faint_wide, x, y, r, px_per_mm)
+            rings += [ring] if ring is not None else []
+    return rings
+
+
 def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     """Seals on a page without colour: Hough circles kept only when their ring profile shows a
     dense line at the radius, text inside it and less ink just outside than on it. Seals cut by
@@ -1143,26 +1311,7 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     wide = cv2.dilate(ink, np.ones((3, 3), np.uint8))
     faint = np.where(darker > GRAY_FAINT_INK, 255, 0).astype(np.uint8)
     faint_wide = cv2.dilate(faint, np.ones((3, 3), np.uint8))
-    # Hough on a further halved, smoothed image: the ring is the strongest circular edge there.
-    half = cv2.GaussianBlur(cv2.resize(small, (small.shape[1] // 2, small.shape[0] // 2),
-                                       interpolation=cv2.INTER_AREA), (5, 5), 1.2)
-    hp = px_per_mm * half.shape[1] / small.shape[1]
-    f = small.shape[1] / half.shape[1]
-    rings: list[_Ring] = []
-    # One Hough search per size band, so a ring of the common size is not crowded out by the
-    # larger circles that text around it suggests.
-    for lo_mm, hi_mm in ((15, 25), (25, 35), (35, 47), (47, 60)):
-        circles = cv2.HoughCircles(
-            half, cv2.HOUGH_GRADIENT, dp=1, minDist=3 * hp, param1=80, param2=20,
-            minRadius=round(lo_mm / 2 * hp), maxRadius=round(hi_mm / 2 * hp),
-        )
-        if circles is None:
-            continue
-        for cx, cy, r in circles[0][:GRAY_CANDIDATES]:
-            ring = _gray_ring(ink, wide, faint, faint_wide, float(cx) * f, float(cy) * f,
-                              float(r) * f, px_per_mm)
-            if ring is not None:
-                rings.append(ring)
+    rings = _hough_rings(small, ink, wide, faint, faint_wide, px_per_mm)
     seals: list[Seal] = []
     kept: list[_Ring] = []
     for ring in sorted(rings, key=lambda g: -g.score):
@@ -1170,20 +1319,23 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
             continue
         kept.append(ring)
         # The profile's peak is the middle of the ring line; the seal ends at its outer edge.
-        outer = ring.r + 0.5 * ring.width_mm * px_per_mm
-        outline = _Outline(ring.cx, ring.cy, outer, outer, 0.0)
+        outline = ring.outline(ring.r + 0.5 * ring.width_mm * px_per_mm)
         x0, y0, x1, y1 = outline.extent()
         complete = bool(x0 >= 0 and y0 >= 0 and x1 < small.shape[1] and y1 < small.shape[0])
+        round_ = ring.a_rel == ring.b_rel
         seals.append(Seal(box=_refine_box(None, outline, scale, width, height),
-                          shape=SealShape.ROUND, color="gray", complete=complete,
-                          score=round(float(ring.score), 3)))
-    ring_outlines = [_Outline(r.cx, r.cy, r.r, r.r, 0.0) for r in kept]
+                          shape=SealShape.ROUND if round_ else SealShape.OVAL, color="gray",
+                          complete=complete, score=round(float(ring.score), 3)))
+    ring_outlines = [r.outline(r.r) for r in kept]
     # Where a seal lies over a chop, the chop's surroundings cannot be seen: the paper round
     # its frame is judged without the seals' disks.
     covered = np.zeros_like(ink)
     for ring in kept:
-        cv2.circle(covered, (round(ring.cx), round(ring.cy)),
-                   round(ring.r + (0.5 * ring.width_mm + 0.5) * px_per_mm), 255, -1)
+        outer = ring.r + (0.5 * ring.width_mm + 0.5) * px_per_mm
+        if ring.a_rel == ring.b_rel:
+            cv2.circle(covered, (round(ring.cx), round(ring.cy)), round(outer), 255, -1)
+        else:
+            ring.outline(outer).draw(covered)
     # Faded chops, like faded rings, come out of a photocopy light gray: the fainter ink is
     # searched too, for frames the ink did not show.
     frames, seen = _gray_frames(ink, px_per_mm, ring_outlines, covered)

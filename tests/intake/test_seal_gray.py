@@ -1,7 +1,8 @@
 """Seals on gray pages the way worn photocopies bring them: a seal over a form's table, its
 ring text blurred into its ring, and the table's cells beside it, which are not chops; a chop
 under a seal with a line of print below it; a thick pen circle round dense text, which is not
-a seal; and a gray page stored as colour."""
+a seal; a gray page stored as colour; and a legal entity's oval seal with the date printed
+across it."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from intake.model import SealShape
 from intake.seals import detect_seals
+from samples.seals import rotate
 from tests.intake.pagedraw import font
 from tests.intake.test_seals import (
     DPI,
@@ -95,3 +97,22 @@ def test_gray_page_stored_as_colour_gives_what_the_gray_page_gives() -> None:
     as_colour = detect_seals(copy, DPI)
     assert len(as_colour) == 3
     assert as_colour == detect_seals(cv2.cvtColor(copy, cv2.COLOR_BGR2GRAY), DPI)
+
+
+@pytest.mark.parametrize(("x_mm", "y_mm", "seed", "turn"),
+                         [(140, 240, 2, -12), (60, 250, 5, 15), (150, 200, 4, 0)])
+def test_gray_oval_seal_with_the_date_across_it_is_found_as_an_oval(
+    x_mm: float, y_mm: float, seed: int, turn: float
+) -> None:
+    # The 承诺及签章页 of a photocopied dossier: Hough's circle lies between the oval's axes,
+    # on neither its ring nor its text.
+    page = page_rgb()
+    oval = rotate(seal(ORGANISATIONS[seed % 5], mm=40, seed=seed, shape="oval"), turn)
+    truth = stamp(page, oval, x_mm * MM, y_mm * MM)
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text(((x_mm - 20) * MM, (y_mm + 3) * MM), "2021年3月22日",
+                             font=font(round(5 * MM)), fill="black")
+    for copy in (photocopy(np.asarray(img)), worn_copy(np.asarray(img), 0.3)):
+        found = only(detect_seals(copy, DPI))
+        assert found.shape is SealShape.OVAL
+        assert found.box.iou(truth) >= 0.85
