@@ -47,10 +47,11 @@ class FontError(ToolMissingError):
 
 @cache
 def charset(name: str = SANS) -> frozenset[str]:
-    """The characters a sample face can print. The body face (``SANS``) has all of GB 2312;
-    the others, which print headings, titles, certificates and letters from fixed text and the
-    word lists, have GB 2312 level 1 and every CJK character in this package's and the field
-    catalogue's source, which keeps their one-off conversion short."""
+    """The characters a sample face can print. The body face (``SANS``) has all of GB 2312 and
+    every CJK character in this package's and the field catalogue's source (place names such
+    as 硚口区 lie outside GB 2312); the others, which print headings, titles, certificates and
+    letters from fixed text and the word lists, have GB 2312 level 1 and those characters,
+    which keeps their one-off conversion short."""
     chars = {chr(c) for c in range(0x20, 0x7F)}
     last_row = 0xF8 if name == SANS else 0xD8  # GB 2312 level 1 ends with row 0xD7
     for b1 in range(0xA1, last_row):
@@ -62,7 +63,10 @@ def charset(name: str = SANS) -> frozenset[str]:
     chars.update(chr(c) for c in range(0x3000, 0x3040))
     chars.update(chr(c) for c in range(0xFF01, 0xFF5F))
     chars.update("×±—…“”‘’·℃№")
-    if name != SANS:
+    if name == SANS:
+        # Place names of the word lists outside GB 2312 (硚口区) are printed too.
+        chars.update(c for c in _source_text() if ord(c) >= 0x2E80)
+    else:
         chars.update(c for c in _source_text() if ord(c) >= 0x2E80 and c in charset(SANS))
     return frozenset(chars)
 
