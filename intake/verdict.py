@@ -23,6 +23,7 @@ GROUNDS = {
 _GROUND_OF_RULE = {
     "ground.application_in_time": 1,
     "qualification.valid": 2,
+    "certificate.in_force": 2,
     "opinion.agrees": 4,
     "ground.annual_reports": 7,
     "ground.misstatement": 8,
@@ -34,6 +35,7 @@ _AREAS = (
     ("code.", "信用代码校验码"), ("ratio.", "比例数据"), ("seal.", "印章"),
     ("opinion.", "推荐单位初审意见"), ("ground.preliminary", "网上初审状态"),
     ("letter.", "行业协会确认函"), ("qualification.", "资质有效期"),
+    ("certificate.", "资质证书复印件"),
     ("ground.annual", "年度质量分析报告"), ("ground.misstatement", "填报真实性"),
 )
 

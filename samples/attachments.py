@@ -78,10 +78,19 @@ def _copy_stamps(page: PageSpec, record: dict[str, Any], profile: Any, rng: rand
         bottom_text=profile.seal_code))
 
 
-def cma_certificate(record: dict[str, Any], profile: Any, rng: random.Random) -> PageSpec:
+def _as_printed(record: dict[str, Any], key: str, printed: dict[str, str] | None
+                ) -> tuple[dict[str, str], str]:
+    """The certificate's number and validity date, and its holder, as the bound copy prints
+    them: the record's, or what ``printed`` (a certificate_copy_differs plan) says instead."""
+    held = {**record["qualifications"][key], **(printed or {})}
+    return held, (printed or {}).get("holder", record["identity"]["legal_entity"])
+
+
+def cma_certificate(record: dict[str, Any], profile: Any, rng: random.Random,
+                    printed: dict[str, str] | None = None) -> PageSpec:
     page = PageSpec("certificate")
     _certificate_frame(page)
-    cma = record["qualifications"]["cma"]
+    cma, holder = _as_printed(record, "cma", printed)
     identity = record["identity"]
     page.text(MARGIN + 8 * MM, 48 * MM, "CMA", fonts.SANS_BOLD, 30.0, (0.25, 0.25, 0.25))
     centred(page, "检验检测机构", 66 * MM, fonts.SERIF_BOLD, 28.0)
@@ -90,15 +99,16 @@ def cma_certificate(record: dict[str, Any], profile: Any, rng: random.Random) ->
     x = MARGIN + 12 * MM
     width = CONTENT_W - 24 * MM
     y = 118 * MM
-    for label, value in (("名称：", identity["legal_entity"]), ("地址：", identity["address"])):
+    boxes = []
+    for label, value in (("名称：", holder), ("地址：", identity["address"])):
         size = fit_size(label + value, fonts.SERIF, 13.0, width)
-        page.text(x, y, label + value, fonts.SERIF, size)
+        boxes.append(page.text(x, y, label + value, fonts.SERIF, size).box)
         y += 11 * MM
     y = _paragraph(page, "经审查，你机构已具备国家有关法律、行政法规规定的基本条件和能力，现予批准，"
                    "可以向社会出具具有证明作用的数据和结果，特发此证。资质认定包括检验检测机构计量认证。",
                    x, y + 4 * MM, width)
     y = _paragraph(page, "检验检测能力及授权签字人见证书附表。", x, y + 2 * MM, width)
-    y = _paragraph(page, f"你机构对外出具检验检测报告或证书的法律责任由{identity['legal_entity']}承担。",
+    y = _paragraph(page, f"你机构对外出具检验检测报告或证书的法律责任由{holder}承担。",
                    x, y + 2 * MM, width)
     page.text(x, 212 * MM, "许可使用标志", fonts.SERIF, 12.0)
     page.text(x + 2 * MM, 226 * MM, "CMA", fonts.SANS_BOLD, 26.0, (0.25, 0.25, 0.25))
@@ -118,14 +128,16 @@ def cma_certificate(record: dict[str, Any], profile: Any, rng: random.Random) ->
     _copy_stamps(page, record, profile, rng, x + 38 * MM, 250 * MM)
     page.notes.append({"type": "certificate", "certificate": "cma", "number": cma["number"],
                        "number_box": number.box, "valid_until": format_date(cma["valid_until"]),
-                       "valid_until_box": until.box, "issued_box": issued_on.box})
+                       "valid_until_box": until.box, "issued_box": issued_on.box,
+                       "holder": holder, "holder_box": boxes[0]})
     return page
 
 
-def cnas_certificate(record: dict[str, Any], profile: Any, rng: random.Random) -> PageSpec:
+def cnas_certificate(record: dict[str, Any], profile: Any, rng: random.Random,
+                     printed: dict[str, str] | None = None) -> PageSpec:
     page = PageSpec("certificate")
     _certificate_frame(page)
-    cnas = record["qualifications"]["cnas"]
+    cnas, holder = _as_printed(record, "cnas", printed)
     identity = record["identity"]
     centred(page, CNAS_BODY, 48 * MM, fonts.SERIF_BOLD, 18.0)
     centred(page, "China National Accreditation Service for Conformity Assessment", 55 * MM,
@@ -136,8 +148,8 @@ def cnas_certificate(record: dict[str, Any], profile: Any, rng: random.Random) -
     x = MARGIN + 12 * MM
     width = CONTENT_W - 24 * MM
     page.text(x, 110 * MM, "兹证明：", fonts.SERIF, 13.0)
-    size = fit_size(identity["legal_entity"], fonts.SERIF_BOLD, 16.0, width)
-    centred(page, identity["legal_entity"], 122 * MM, fonts.SERIF_BOLD, size)
+    size = fit_size(holder, fonts.SERIF_BOLD, 16.0, width)
+    named = centred(page, holder, 122 * MM, fonts.SERIF_BOLD, size)
     size = fit_size(identity["address"], fonts.SERIF, 12.0, width)
     centred(page, identity["address"], 131 * MM, fonts.SERIF, size)
     y = _paragraph(page, "符合ISO/IEC 17025:2017《检测和校准实验室能力的通用要求》（CNAS-CL01《检测和"
@@ -160,7 +172,8 @@ def cnas_certificate(record: dict[str, Any], profile: Any, rng: random.Random) -
     _copy_stamps(page, record, profile, rng, x + 40 * MM, 196 * MM)
     page.notes.append({"type": "certificate", "certificate": "cnas", "number": cnas["number"],
                        "number_box": number.box, "valid_until": format_date(cnas["valid_until"]),
-                       "valid_until_box": until.box, "issued_box": issued_on.box})
+                       "valid_until_box": until.box, "issued_box": issued_on.box,
+                       "holder": holder, "holder_box": named.box})
     return page
 
 

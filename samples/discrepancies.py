@@ -29,16 +29,18 @@ KINDS: tuple[str, ...] = (
 # by name or with "every"; "all" keeps meaning KINDS, so a seed makes the batch it always made.
 EXTRA_KINDS: tuple[str, ...] = ("ratio_mismatch", "annual_reports_missing", "preliminary_not_passed",
                                 "bad_scan", "printout_altered", "printout_page_added",
-                                "printout_page_missing")
+                                "printout_page_missing", "copy_image_differs",
+                                "certificate_copy_differs")
 # Kinds that show only against the online system's own printout (``online.pdf``).
 PRINTOUT_KINDS: tuple[str, ...] = ("printout_altered", "printout_page_added",
                                    "printout_page_missing")
 ALL_KINDS: tuple[str, ...] = KINDS + EXTRA_KINDS
 # The order injections are worked out in, so later ones can avoid what earlier ones took.
-_ORDER = ("expired_certificate", "annual_reports_missing", "preliminary_not_passed",
+_ORDER = ("expired_certificate", "certificate_copy_differs", "annual_reports_missing",
+          "preliminary_not_passed",
           "missing_opinion", "opinion_disagrees", "missing_seal", "wrong_seal", "ratio_mismatch",
           "field_mismatch", "copy_differs", "printout_altered", "missing_page",
-          "printout_page_missing", "printout_page_added", "bad_scan")
+          "printout_page_missing", "printout_page_added", "bad_scan", "copy_image_differs")
 _OPINION_KINDS = ("missing_opinion", "opinion_disagrees", "preliminary_not_passed")
 # The rules that fail on each kind: a discrepancy is found when one of them fails where it is.
 DETECTED_BY: dict[str, tuple[str, ...]] = {
@@ -49,6 +51,7 @@ DETECTED_BY: dict[str, tuple[str, ...]] = {
     "missing_opinion": ("opinion.present",),
     "opinion_disagrees": ("opinion.agrees",),
     "expired_certificate": ("qualification.valid",),
+    "certificate_copy_differs": ("certificate.copy",),
     "missing_page": ("pages.complete",),
     "ratio_mismatch": ("ratio.consistent", "field.match"),
     "annual_reports_missing": ("ground.annual_reports",),
@@ -57,6 +60,7 @@ DETECTED_BY: dict[str, tuple[str, ...]] = {
     "printout_altered": ("printout.same",),
     "printout_page_added": ("printout.same",),
     "printout_page_missing": ("printout.same",),
+    "copy_image_differs": ("copies.same",),
 }
 # Kinds found by an uncertain finding rather than a failing one: a page that must be rescanned
 # is a question for a reviewer.
@@ -114,6 +118,7 @@ class Injection:
     detail: str = ""
     slot: str | None = None  # cover | approval, for seals
     form_page: int | None = None
+    certificate: str | None = None  # cma | cnas, for a certificate copy
 
 
 @dataclass
@@ -127,7 +132,12 @@ class PaperPlan:
     injections: list[Injection] = field(default_factory=list)
     # copy -> (form page, how) of a page scanned too badly to judge (samples.scan.SPOILS)
     spoiled: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # copy -> (form page, what) of a page with a handwritten mark the other copy has not
+    marks: dict[int, tuple[int, str]] = field(default_factory=dict)
     description: str | None = None  # the support description the paper prints, if altered
+    # cma | cnas -> what that certificate's bound copy prints instead of the record's values
+    # (number, holder, valid_until)
+    certificates: dict[str, dict[str, str]] = field(default_factory=dict)
     printout_missing_page: int | None = None  # a form page the online printout does not have
     paper_missing_page: int | None = None  # a form page neither bound copy has
 
@@ -146,6 +156,8 @@ class Cycler:
         self.field_kind = 0
         self.per_kind: dict[FieldKind, int] = dict.fromkeys(FieldKind, 0)
         self.spoiled: list[str] = []  # how each bad_scan so far was spoiled, in turn
+        self.certificates = 0  # certificate_copy_differs so far, to change each part in turn
+        self.marked = 0  # copy_image_differs so far, to draw each mark in turn
 
     def take_kinds(self, count: int) -> list[str]:
         """The next ``count`` kinds for one lab. A kind that conflicts with one already chosen
@@ -238,6 +250,49 @@ def _plan_expired(state: _Planning, kind: str) -> None:
                      "资质已失效（复核不予通过情形2）")
 
 
+def _plan_certificate_copy(state: _Planning, kind: str) -> None:
+    """Both volumes bind a copy of another certificate than the record's: in turn another
+    number (an earlier certificate's), another holder (another body's certificate), or an
+    earlier validity date (the certificate before the renewal)."""
+    key = state.rng.choice(("cma", "cnas"))
+    held = state.record["qualifications"][key]
+    name = {"cma": "资质认定（CMA）证书", "cnas": "实验室认可（CNAS）证书"}[key]
+    how = CERTIFICATE_CHANGES[state.cycler.certificates % len(CERTIFICATE_CHANGES)]
+    state.cycler.certificates += 1
+    if how == "number":
+        expected, printed = held["number"], _other_certificate_number(key, held["number"], state.rng)
+        label = "编号"
+    elif how == "holder":
+        expected = state.record["identity"]["legal_entity"]
+        printed = _other_organisation(state.record, state.profile, "holder", state.rng)
+        label = "持有机构"
+    else:
+        until = date.fromisoformat(held["valid_until"])
+        earlier = until
+        for _ in range(20):
+            earlier = until - timedelta(days=state.rng.randrange(200, 1200))
+            if sum(a != b for a, b in zip(f"{until:%Y%m%d}", f"{earlier:%Y%m%d}",
+                                          strict=True)) >= 2:
+                break
+        expected, printed = (fields.format_date(held["valid_until"]),
+                             fields.format_date(earlier.isoformat()))
+        label = "有效期至"
+    state.plan.certificates[key] = {how: printed if how != "valid_until" else earlier.isoformat()}
+    state.add(kind, (1, 2), certificate=key, label=f"{name}{label}", expected=expected,
+              printed=printed, detail=f"所附{name}复印件{label}为“{printed}”，网上系统为“{expected}”")
+
+
+def _other_certificate_number(key: str, number: str, rng: random.Random) -> str:
+    """Another certificate's number, differing in at least a third of its digits: a copy of
+    another certificate, not a misprint."""
+    digits = "".join(c for c in number if c.isdigit())
+    for _ in range(50):
+        other = "".join(rng.choice("0123456789") for _ in digits)
+        if sum(a != b for a, b in zip(digits, other, strict=True)) * 3 >= len(digits):
+            break
+    return f"CNAS L{other}" if key == "cnas" else other
+
+
 def _plan_missing_opinion(state: _Planning, kind: str) -> None:
     state.plan.opinion_missing = True
     state.seal_slots = [s for s in state.seal_slots if s[0] != "approval"]
@@ -314,6 +369,23 @@ def _plan_bad_scan(state: _Planning, kind: str) -> None:
     reason = {"blurred": "严重模糊", "dark": "过暗", "low_resolution": "仅75dpi"}[how]
     state.add(kind, (2,), form_page=page, printed=how,
               detail=f"第2份申请材料信息表第{page}页扫描{reason}，需重新扫描")
+
+
+def _plan_copy_image(state: _Planning, kind: str) -> None:
+    """A form page of copy 2 with something handwritten or drawn that copy 1 has not (in turn
+    a signature, a tick, a small figure, a note); its printed text is unchanged."""
+    total = form_page_count(state.record, state.record["campaign"])
+    free = [p for p in range(1, total) if p not in state.pages]
+    if not free:
+        return
+    page = state.rng.choice(free)
+    state.pages.add(page)
+    how = MARKS[state.cycler.marked % len(MARKS)]
+    state.cycler.marked += 1
+    state.plan.marks[2] = (page, how)
+    what = {"signature": "手写签名", "tick": "手写勾选", "figure": "图形", "note": "手写批注"}[how]
+    state.add(kind, (2,), form_page=page, printed=how,
+              detail=f"第2份申请材料信息表第{page}页有第1份没有的{what}，文字相同")
 
 
 def _plan_printout_altered(state: _Planning, kind: str) -> None:
@@ -404,6 +476,7 @@ def _plan_ratio_mismatch(state: _Planning, kind: str) -> None:
 
 _PLANNERS = {
     "expired_certificate": _plan_expired,
+    "certificate_copy_differs": _plan_certificate_copy,
     "missing_opinion": _plan_missing_opinion,
     "opinion_disagrees": _plan_disagrees,
     "missing_seal": _plan_seal,
@@ -418,7 +491,10 @@ _PLANNERS = {
     "printout_altered": _plan_printout_altered,
     "printout_page_added": _plan_printout_page_added,
     "printout_page_missing": _plan_printout_page_missing,
+    "copy_image_differs": _plan_copy_image,
 }
+MARKS = ("signature", "tick", "figure", "note")
+CERTIFICATE_CHANGES = ("number", "holder", "valid_until")
 ALTERED_PHRASE = "实验室承诺复核期间暂停对外出具检验报告并接受主管部门监督检查"
 
 
@@ -441,9 +517,9 @@ def _page_to_drop(record: dict[str, Any], used: set[str], rng: random.Random,
 def _other_organisation(record: dict[str, Any], profile: LabProfile, slot: str,
                         rng: random.Random) -> str:
     identity = record["identity"]
-    if slot == "cover":
+    if slot in ("cover", "holder"):
         own = identity["legal_entity"]
-        if rng.random() < 0.5:
+        if slot == "cover" and rng.random() < 0.5:
             similar = alter_name(own, rng)
             if similar != own:
                 return similar

@@ -21,6 +21,10 @@ CONSEQUENCES: dict[str, tuple[str, ...]] = {
     "field_mismatch": ("printout.same",),
     "copy_differs": ("printout.same",),
     "ratio_mismatch": ("printout.same",),
+    # a certificate lapsed in the record is lapsed on its bound copy too; a copy of an older
+    # certificate may have lapsed as well
+    "expired_certificate": ("certificate.in_force",),
+    "certificate_copy_differs": ("certificate.in_force",),
 }
 # And of a changed field: a credit code printed otherwise no longer has a valid check character.
 FIELD_CONSEQUENCES: dict[str, tuple[str, ...]] = {
@@ -31,8 +35,12 @@ FIELD_CONSEQUENCES: dict[str, tuple[str, ...]] = {
        for key in (ratio, *counts)},
 }
 # Kinds whose catching finding must stand on the discrepancy's own page: a seal missing from
-# one page is not found by a seal found wanting on another.
-LOCATED_KINDS: tuple[str, ...] = ("missing_seal", "wrong_seal")
+# one page is not found by a seal found wanting on another, nor a certificate copy that
+# differs by the other certificate's copy.
+LOCATED_KINDS: tuple[str, ...] = ("missing_seal", "wrong_seal", "certificate_copy_differs")
+# Kinds whose catching finding must name the discrepancy's printed page (``evidence.page``): a
+# pen mark on one page is not found by the copies differing on another.
+PAGE_KINDS: tuple[str, ...] = ("copy_image_differs",)
 
 
 @dataclass
@@ -125,7 +133,7 @@ def _score_kinds(s: Score, report: dict[str, Any], truth: dict[str, Any]) -> Non
         else:
             caught = any(f["rule"] in rules and (kind not in FIELD_KINDS or f.get(
                 "field") == d.get("field")) and (kind not in LOCATED_KINDS or _on(f, d))
-                for f in fails)
+                and (kind not in PAGE_KINDS or _on_form_page(f, d)) for f in fails)
         if caught:
             s.kind_detected[kind] += 1
         elif kind not in FIELD_KINDS:
@@ -139,10 +147,18 @@ def _score_kinds(s: Score, report: dict[str, Any], truth: dict[str, Any]) -> Non
         alarm = f["status"] == "fail" or (f["status"] == "uncertain" and f["rule"] in uncertain_rules)
         if f["rule"] in located_rules:
             explained = any(f["rule"] in DETECTED_BY[d["kind"]] and _on(f, d) for d in located)
+        elif "ink_mm2" in f.get("evidence", {}):  # the copies compared by image
+            explained = any(d["kind"] in ("copy_image_differs", "copy_differs")
+                            and _on_form_page(f, d) for d in truth.get("discrepancies", []))
         else:
             explained = f["rule"] in expected_rules
         if alarm and not explained:
             s.rule_alarms.append(f"{lab}: {f['rule']} {f['message'][:80]}")
+
+
+def _on_form_page(finding: dict[str, Any], discrepancy: dict[str, Any]) -> bool:
+    """The finding names the discrepancy's printed page number."""
+    return bool(finding.get("evidence", {}).get("page") == discrepancy.get("form_page"))
 
 
 def _on(finding: dict[str, Any], discrepancy: dict[str, Any]) -> bool:

@@ -8,7 +8,9 @@ and the lab's (or the letter's) position, and every writer is deterministic.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import math
 import os
 import random
 from collections.abc import Sequence
@@ -326,6 +328,36 @@ def _render(pages: list[PageSpec], name: str, role: str, copy: int | None, setti
     return rendered
 
 
+def _mark(page: PageSpec, what: str, rng: random.Random) -> None:
+    """Draw a pen mark on ``page`` and note where: a signature in the top margin, a tick in
+    the right margin, a small boxed figure in the left, a note by the footer. Strokes, not
+    text: a text layer does not show them."""
+    (w_mm, h_mm), (cx, cy) = {
+        "signature": ((34, 11), (rng.uniform(50, 160), rng.uniform(9, 11))),
+        "tick": ((6, 6), (rng.uniform(197, 202), rng.uniform(40, 250))),
+        "figure": ((12, 12), (rng.uniform(9, 11), rng.uniform(40, 250))),
+        "note": ((18, 6), (rng.uniform(30, 50), 282)),
+    }[what]
+    x0, y0 = (cx - w_mm / 2) * MM, (cy - h_mm / 2) * MM
+    w, h = w_mm * MM, h_mm * MM
+    ink = rng.choice(((0.1, 0.14, 0.47), (0.12, 0.12, 0.12)))  # blue or black ballpoint
+    stroke = 0.5 * MM
+    if what == "tick":
+        points = [(0.1, 0.55), (0.4, 0.9), (0.95, 0.1)]
+    elif what == "figure":
+        page.items.append(layout.Frame(x0, y0, w, h, width=stroke, color=ink))
+        points = [(0.0, 1.0), (0.5, rng.uniform(0.2, 0.5)), (1.0, 0.6)]
+    else:  # handwriting: loops along a baseline
+        loops, phase = (7 if what == "signature" else 5), rng.uniform(0, 0.4)
+        tall = [rng.uniform(0.25, 0.4) for _ in range(loops * 12 + 1)]
+        points = [(0.05 + 0.9 * (i / 12) / loops + 0.04 * math.cos(math.pi * i / 6),
+                   0.5 + tall[i] * math.sin(math.pi * i / 6 + phase))
+                  for i in range(loops * 12 + 1)]
+    page.items += [layout.Rule(x0 + a[0] * w, y0 + a[1] * h, x0 + b[0] * w, y0 + b[1] * h,
+                               width=stroke, color=ink) for a, b in itertools.pairwise(points)]
+    page.notes.append({"type": "mark", "what": what, "box": (x0, y0, w, h)})
+
+
 def _scanned_jpeg(image: np.ndarray, level: str, dpi: int, spoil: str | None, index: int,
                   sizes: dict[int, tuple[int, int]]) -> bytes:
     """The page's JPEG; a spoiled page's pixel size goes into ``sizes`` when it changes."""
@@ -377,10 +409,15 @@ def _render_lab(job: _LabJob) -> dict[str, Any]:
             form_page, how = plan.spoiled[copy]
             spoiled = next(((i, how) for i, p in enumerate(pages) if p.form_page == form_page),
                            None)
-        pages += [attachments.cma_certificate(rec, profile, rng),
-                  attachments.cnas_certificate(rec, profile, rng)]
+        pages += [attachments.cma_certificate(rec, profile, rng, plan.certificates.get("cma")),
+                  attachments.cnas_certificate(rec, profile, rng, plan.certificates.get("cnas"))]
         upside_down = rng.randrange(len(pages)) if settings.degrade == "heavy" \
             and not settings.text_layer else None
+        if copy in plan.marks:
+            form_page, what = plan.marks[copy]
+            # Its own random stream, so a batch without marks is drawn as it always was.
+            _mark(next(p for p in pages if p.form_page == form_page), what,
+                  random.Random(f"{settings.seed}/mark/{job.index}"))
         rendered.append(_render(pages, f"volume-{copy}.pdf", "volume", copy, settings, rng,
                                 upside_down=upside_down, spoiled=spoiled))
         if not plan.opinion_missing:
@@ -459,6 +496,11 @@ def _locate(plan: PaperPlan, rendered: list[_Rendered]) -> list[dict[str, Any]]:
                                if where == injection.where and key == injection.field)
                 entry.update(document=located["document"], page=located["page"],
                              form_page=located["form_page"], box=located["box"])
+            elif injection.kind == "copy_image_differs":
+                item = docs[f"volume-{copy}.pdf"]
+                note = next(n for n in item.notes if n["type"] == "mark")
+                entry.update(document=item.document["file"], page=note["page"],
+                             form_page=injection.form_page, box=note["box"])
             elif injection.kind in ("missing_page", "printout_page_missing"):
                 entry.update(document=f"volume-{copy}.pdf", form_page=injection.form_page)
             elif injection.form_page is not None:  # a page that is there, but not as it should be
@@ -466,6 +508,13 @@ def _locate(plan: PaperPlan, rendered: list[_Rendered]) -> list[dict[str, Any]]:
                 entry.update(document=item.document["file"], form_page=injection.form_page,
                              page=next((p["page"] for p in item.document["page_info"]
                                         if p["form_page"] == injection.form_page), None))
+            elif injection.certificate is not None:  # the certificate copy, where it differs
+                item = docs[f"volume-{copy}.pdf"]
+                note = next(n for n in item.notes if n["type"] == "certificate"
+                            and n["certificate"] == injection.certificate)
+                part = next(iter(plan.certificates[injection.certificate]))
+                entry.update(document=item.document["file"], page=note["page"],
+                             box=note[f"{part}_box"])
             elif injection.kind == "missing_opinion":
                 entry["document"] = f"opinion-{copy}.pdf"
             elif injection.kind == "opinion_disagrees":

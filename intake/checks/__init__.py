@@ -10,6 +10,7 @@ from __future__ import annotations
 from intake.checks import (
     annual_reports,
     application,
+    certificates,
     completeness,
     copies,
     credit_code,
@@ -31,8 +32,8 @@ from intake.model import Finding, Status
 from intake.record import Record
 
 RULE_MODULES = (roster, application, completeness, copies, field_match, credit_code, ratios,
-                seals_present, opinion, preliminary, letter, qualification, annual_reports,
-                scan_quality, printout)
+                seals_present, opinion, preliminary, letter, qualification, certificates,
+                annual_reports, scan_quality, printout)
 SUMMARY_MODULES = (misstatement,)
 
 

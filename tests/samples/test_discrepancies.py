@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pdfplumber
 import pytest
@@ -380,3 +381,25 @@ def test_the_printout_rule_names_what_was_altered_added_and_removed(
         assert bool(failing) == bool(injected), (index, failing)
         named |= {f.evidence["change"] for f in failing}
     assert named == {"altered", "added", "missing"}
+
+
+def test_a_pen_mark_on_copy_2_leaves_the_text_alike_and_the_copies_fail_by_image(
+        tmp_path: Path) -> None:
+    from intake.ocr import textlayer
+
+    batch = Batch(tmp_path, generate_batch(tmp_path, labs=2, seed=5, text_layer=True,
+                                           discrepancies=1, kinds=["copy_image_differs"]))
+    [mark] = batch.truth(1)["discrepancies"]
+    assert (mark["kind"], mark["copy"], mark["document"]) == (
+        "copy_image_differs", 2, "volume-2.pdf")
+    assert mark["box"] is not None
+    assert mark["printed"] in ("signature", "tick", "figure", "note")
+    lab = batch.lab(1)
+    words = [[w.text for ln in textlayer.page_words(lab / f"volume-{c}.pdf", mark["page"], 200)
+              or () for w in ln.words] for c in (1, 2)]
+    assert words[0]
+    assert words[0] == words[1]
+    for index, expected in ((0, set()), (1, {mark["form_page"]})):
+        failing = {f.evidence["page"] for f in _review(batch.lab(index)).findings
+                   if f.rule == "copies.same" and f.status.value == "fail"}
+        assert failing == expected

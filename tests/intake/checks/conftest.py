@@ -1,6 +1,7 @@
 """Fake read pages for rule tests: the seam between reading and checking."""
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from intake.dossier import PageResult
 from intake.extract import Opinion
 from intake.fields import form_fields, format_value, record_value
-from intake.model import Box, Field, Location, Page, PageKind, Reading, Seal, SealShape
+from intake.model import Box, Cell, Field, Location, Page, PageKind, Reading, Seal, SealShape
 from intake.record import record_from_dict
 
 RECORD = {
@@ -85,6 +86,37 @@ def approval(copy, total=5, text="同意该实验室通过初审。", date="2021
                       opinion=opinion, copy=copy)
 
 
+def certificate_text(record, key, *, number=None, holder=None, valid_until=None):
+    """A certificate copy's text as tesseract reads it inside the certificate's border."""
+    held = record["qualifications"][key]
+    number = number or held["number"]
+    holder = holder or record["identity"]["legal_entity"]
+    until = date.fromisoformat(valid_until or held["valid_until"])
+    y, m, d = until.year, until.month, until.day
+    # issued six years before the day after the validity ends, as certificates run
+    start = until + timedelta(days=1)
+    issued = f"{start.year - 6}年{start.month}月{start.day}日"
+    if key == "cma":
+        return (f"CMA\n检验检测机构\n资质认定证书\n证书编号: {number}\n名称:{holder}\n"
+                f"地址:{record['identity']['address']}\n你机构对外出具检验检测报告或证书的法律责任由"
+                f"{holder[:5]}\n{holder[5:]}承担。\n许可使用标志发证日期: {issued}\n"
+                f"有效期至: {y}年{m}月{d}日\nCMA\n{number}\n发证机关:上海市市场监督管理局")
+    return (f"中国合格评定国家认可委员会\n认可证书\nCERTIFICATE OF ACCREDITATION\n"
+            f"(注册号: {number})\n兹证明:\n{holder}\n{record['identity']['address']}\n"
+            f"符合ISO/IEC 17025:2017(CNAS-\nCL01《检测和校准实验室能力认可准则》)的要求\n"
+            f"签发日期: {issued}\n有效期至: {y}年{m}月{d}日\n"
+            f"初次认可日期: 2010年6月20日\n中国合格评定国家认可委员会")
+
+
+def certificate(record, key, copy, *, text=None, number=4):
+    """A certificate copy bound after the form: its text inside the border's one cell."""
+    doc = f"volume-{copy}.pdf"
+    cell = Cell(0, 0, Box(180, 190, 1300, 1990), text or certificate_text(record, key), 40.0)
+    return PageResult(Page(doc, number + (key == "cnas"), 1654, 2339, 200,
+                           kind=PageKind.CERTIFICATE, kind_confidence=1.0, kind_detail=key,
+                           cells=(cell,)), copy=copy)
+
+
 def letter(lab_name, seals=True):
     return PageResult(page("letter.pdf", 1, PageKind.LETTER, None, [seal()] if seals else [],
                            f"关于实验室复核初审确认意见的函 {lab_name} 同意"))
@@ -104,8 +136,11 @@ def record(record_data, monkeypatch):
 
 @pytest.fixture
 def clean_results(record_data):
-    return [*form_copy(record_data, 1), *form_copy(record_data, 2), approval(1), approval(2),
-            letter(record_data["identity"]["lab_name"])]
+    return [*form_copy(record_data, 1),
+            *(certificate(record_data, key, 1) for key in ("cma", "cnas")),
+            *form_copy(record_data, 2),
+            *(certificate(record_data, key, 2) for key in ("cma", "cnas")),
+            approval(1), approval(2), letter(record_data["identity"]["lab_name"])]
 
 
-__all__ = ["Path", "approval", "form_copy", "letter", "seal"]
+__all__ = ["Path", "approval", "certificate", "certificate_text", "form_copy", "letter", "seal"]
