@@ -17,7 +17,7 @@ from typing import Any
 
 from intake.errors import IntakeError, exit_code
 from intake.model import Seal, Status
-from intake.pipeline import ReviewOptions, Verifier, review
+from intake.pipeline import ReviewOptions, Verifier, review, start_workers
 from intake.record import load_record
 from intake.report import report_html, report_json
 from intake.settings import Settings
@@ -36,7 +36,7 @@ def make_verifier(engine: str) -> Verifier | None:
             read_block=lambda image: tesseract.ocr_lines(image, psm=6),
         )
     from intake.ocr import rapid
-    from intake.seal_text import read_seal_text
+    from intake.seal_text import read_seal
 
     rapid_engine = rapid.RapidEngine()
 
@@ -44,11 +44,11 @@ def make_verifier(engine: str) -> Verifier | None:
         text, score = rapid_engine.read_line(image)
         return text, 100.0 * score
 
-    def read_seal(image: Any, seal: Seal) -> tuple[str, float]:
-        return read_seal_text(image, seal, rapid_engine)
+    def read_ring(image: Any, seal: Seal, owners: tuple[str, ...]) -> Seal:
+        return read_seal(image, seal, rapid_engine, owners)
 
     return Verifier("rapidocr", read_line=read_line, read_block=rapid_engine.ocr_lines,
-                    read_seal=read_seal)
+                    read_seal=read_ring)
 
 
 def _options(settings: Settings, args: argparse.Namespace,
@@ -84,6 +84,8 @@ def review_dossier(
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.workers or settings.ocr.workers) > 1:
+        start_workers()  # they get ready while the verifier's models load
     verifier = make_verifier(args.verify or settings.ocr.verify_engine)
     data = review_dossier(args.record, args.files, args.out, settings, args, verifier,
                           online=args.online)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from intake.extract import Opinion
-from intake.model import Field, Page, PageKind
+from intake.model import Field, Page, PageInk, PageKind
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,7 @@ class PageResult:
     image: str | None = None  # path of the upright page image, for evidence crops
     error: str | None = None  # why the page could not be read
     copy: int = 1  # which bound copy the page belongs to, set when the dossier is assembled
+    ink: PageInk | None = None  # form and approval pages only, for comparing the two copies
 
 
 def pages_of(results: list[PageResult], kind: PageKind) -> list[PageResult]:

@@ -111,6 +111,10 @@ class Seal:
     score: float  # 0..1, detector's belief that this is a seal
     text: str = ""  # organisation name read along the ring, "" when unread
     text_score: float = 0.0
+    # (name, fit) for each organisation the ring was compared with: the recogniser's per-character
+    # log-likelihood of that name against its own reading, 0 at best (``seal_text.name_fit``);
+    # only names a reading was sure and long enough to compare with.
+    fits: tuple[tuple[str, float], ...] = ()
 
 
 class PageKind(StrEnum):
@@ -178,6 +182,18 @@ class Page:
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
+
+
+@dataclass(frozen=True)
+class PageInk:
+    """A page's ink at low resolution, kept from the page pass so that two bound copies of a
+    page can be compared by image: each pixel the share of it that is ink (0..255), row-major,
+    zlib-compressed, in the page's upright frame scaled by ``dpi / Page.dpi``."""
+
+    dpi: int
+    width: int
+    height: int
+    data: bytes
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from multiprocessing import forkserver
 from pathlib import Path
 
 import cv2
@@ -47,6 +48,7 @@ from intake.model import (
 )
 from intake.normalize import canonical, clean_ocr_text
 from intake.ocr import textlayer
+from intake.page_image import page_ink
 from intake.record import Record
 from intake.seals import detect_seals
 from intake.verdict import verdict_of
@@ -60,7 +62,8 @@ class Verifier:
     name: str
     read_line: Callable[[np.ndarray], tuple[str, float]]
     read_block: Callable[[np.ndarray], list[Line]]
-    read_seal: Callable[[np.ndarray, Seal], tuple[str, float]] | None = None  # score 0..1
+    # A seal read along its ring (text, score 0..1) and fitted to the organisations it may be.
+    read_seal: Callable[[np.ndarray, Seal, tuple[str, ...]], Seal] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,12 +106,14 @@ def read_page(task: PageTask) -> PageResult:
         grid = layout.find_grid(prepared.layout, dpi)
         rotation, skew, source = prepared.rotation, prepared.skew, TextSource.TESSERACT
         gray = prepared.layout
+        ink_gray = prepared.gray  # ruled lines erased: blur thins them out on one copy only
     else:
         # The text layer is in the page's own frame: nothing to turn or straighten.
         gray = np.asarray(prepare.remove_red_ink(bgr) if prepare.is_color(bgr) else cv2.cvtColor(
             bgr, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
         grid = layout.find_grid(gray, dpi)
         lines, rotation, skew, source = layer, 0, 0.0, TextSource.TEXT_LAYER
+        ink_gray = gray
     seals = detect_seals(bgr, dpi)
     cells, outside = layout.fill_cells(grid.cells, lines)
     footer = footer_numbers(outside)
@@ -135,7 +140,9 @@ def read_page(task: PageTask) -> PageResult:
         for lv in labelled_values(cells, printed_fields(task.campaign))
     ) if page_kind is PageKind.FORM else ()
     opinion = approval_opinion(cells) if page_kind is PageKind.APPROVAL else None
-    return PageResult(page, fields, opinion, image_path)
+    # Only the pages the two bound copies are compared on carry their ink (rule copies.same).
+    ink = page_ink(ink_gray, dpi) if page_kind in (PageKind.FORM, PageKind.APPROVAL) else None
+    return PageResult(page, fields, opinion, image_path, ink=ink)
 
 
 def _slug(name: str) -> str:
@@ -157,17 +164,26 @@ def _init_worker() -> None:
     cv2.setNumThreads(1)
 
 
+def start_workers() -> multiprocessing.context.BaseContext:
+    """Start the server page workers are forked from, if it is not running yet, and return
+    its context. It imports the pipeline on its own: called early (before the verifier's
+    models load), that import is done by the time the first pages are handed out."""
+    # Never fork this process: it may hold threads (an OCR engine's, a web server's) whose
+    # locks a forked child would inherit locked. The fork server is started once, clean, with
+    # the pipeline already imported, so each worker starts in milliseconds.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["intake.pipeline"])
+    forkserver.ensure_running()
+    return context
+
+
 def read_pages(tasks: Sequence[PageTask], workers: int) -> Iterator[PageResult]:
     """Read pages in ``workers`` processes, yielding results in task order."""
     if workers <= 1 or len(tasks) <= 1:
         _init_worker()
         yield from (_safe_read_page(t) for t in tasks)
         return
-    # Never fork this process: it may hold threads (an OCR engine's, a web server's) whose
-    # locks a forked child would inherit locked. The fork server is started once, clean, with
-    # the pipeline already imported, so each worker starts in milliseconds.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["intake.pipeline"])
+    context = start_workers()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_init_worker) as pool:
         yield from pool.map(_safe_read_page, tasks, chunksize=1)
@@ -235,6 +251,9 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
     """``verify`` for one page at a time, so that a page is verified as soon as it is read."""
     specs = {s.key: s for s in all_labels(record.campaign).values()}
     expected = expected_values(record)
+    # The bodies whose seals the dossier must carry: a seal's ring is compared with each.
+    owners = tuple(dict.fromkeys(str(record_value(record.data, f"identity.{key}") or "") for key in
+                                 ("legal_entity", "recommending_unit", "association")))
 
     def verified(f: Field) -> bool:
         spec = specs[f.key]
@@ -250,13 +269,13 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
         page_image = cv2.imread(result.image) if result.image and wanted else None
         if page_image is None or page.text_source is TextSource.TEXT_LAYER:
             return result
-        return _reread(result, todo, page_image, verifier)
+        return _reread(result, todo, page_image, verifier, tuple(o for o in owners if o))
 
     return check
 
 
 def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
-            verifier: Verifier) -> PageResult:
+            verifier: Verifier, owners: tuple[str, ...] = ()) -> PageResult:
     page = result.page
     fields = []
     for f in result.fields:
@@ -273,14 +292,31 @@ def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
         if reread.text:
             opinion = reread
     if page.kind is PageKind.LETTER:
-        # A letter's table wraps long names over two lines in narrow cells: read it whole.
-        page = replace(page, lines=tuple(verifier.read_block(image)))
+        page = replace(page, lines=_reread_letter(page, image, verifier))
     if verifier.read_seal is not None and page.seals:
         read_seal = verifier.read_seal
-        page = replace(page, seals=tuple(
-            replace(seal, text=text, text_score=score)
-            for seal, (text, score) in ((s, read_seal(image, s)) for s in page.seals)))
+        page = replace(page, seals=tuple(read_seal(image, s, owners) for s in page.seals))
     return replace(result, page=page, fields=tuple(fields), opinion=opinion)
+
+
+def _reread_letter(page: Page, image: np.ndarray, verifier: Verifier) -> tuple[Line, ...]:
+    """A letter's table wraps long names over two lines in narrow cells: the page from its
+    table down is read whole (the labs are named there); the lines above the table, its title
+    and body, keep the page pass's reading. A page without a table is read whole."""
+    if not page.cells:
+        return tuple(verifier.read_block(image))
+    top = max(0, min(c.box.y for c in page.cells) - max(2, round(page.dpi * 2 / 25.4)))
+    above = tuple(ln for ln in page.lines if ln.box.y2 <= top)
+    below = verifier.read_block(image[top:])
+    return (*above, *(_moved(ln, top) for ln in below))
+
+
+def _moved(line: Line, dy: int) -> Line:
+    def down(box: Box) -> Box:
+        return replace(box, y=box.y + dy)
+
+    return replace(line, box=down(line.box),
+                   words=tuple(replace(w, box=down(w.box)) for w in line.words))
 
 
 def _block_text(lines: list[Line]) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -32,6 +33,14 @@ _GAP_WINDOW_DEG = 60  # the gap below the name is looked for as the emptiest str
 _GAP_MAX_INK = 0.2  # share of inked degrees above which a stretch is no gap
 _GAP_TURN_DEG = 20  # a gap this far from straight down is a turned stamp, not a ragged edge
 _PRINT_SHARE = 0.55  # gray darker than this share of the rim's ink is black print over the seal
+# A name's fit is only reported where the reading behind it was this sure and covered this
+# share of the name's characters (see ``_fits_reading``).
+FIT_MIN_SCORE = 0.7
+FIT_MIN_COVER = 0.7
+_FIT_FREE_ENDS = 2  # characters the ring's ends may lose, at each end
+_FIT_MAX_LOST = 3  # and at both ends together
+_FIT_LOST_COST = 1.0  # log-likelihood charged per character lost at an end
+_NO_FIT = -99.0  # a name the line cannot hold at all
 _NAME_CHARS = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff()（）A-Za-z0-9]")
 
 
@@ -221,9 +230,8 @@ def _strip(
     return cv2.copyMakeBorder(strip, 8, 8, 16, 16, cv2.BORDER_CONSTANT, value=255)
 
 
-def _read(engine: RapidEngine, ink: np.ndarray, ellipse: tuple[float, float, float, float, float],
-          first: float, last: float) -> tuple[str, float]:
-    text, score = engine.read_line(_strip(ink, ellipse, first, last))
+def _read(engine: RapidEngine, strip: np.ndarray) -> tuple[str, float]:
+    text, score = engine.read_line(strip)
     text = _NAME_CHARS.sub("", text)
     if sum(1 for ch in text if "\u3400" <= ch <= "\u9fff") < 2:
         return "", 0.0
@@ -239,17 +247,25 @@ def read_seal_text(bgr: np.ndarray, seal: Seal, engine: RapidEngine) -> tuple[st
     (where an upright stamp's name is), the 240 degrees over the top and then the bottom (a
     stamp set upside down) are read too, and the surest reading is kept.
     """
+    read = read_seal(bgr, seal, engine)
+    return read.text, read.text_score
+
+
+def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
+              names: Sequence[str] = ()) -> Seal:
+    """``seal`` with its ring read (as ``read_seal_text``) and, for each of ``names`` the ring
+    can be compared with, how well that name explains the ring (``name_fit``)."""
     if seal.shape not in (SealShape.ROUND, SealShape.OVAL) or not seal.complete:
-        return "", 0.0
+        return replace(seal, text="", text_score=0.0, fits=())
     height, width = bgr.shape[:2]
     box = seal.box.pad(max(4, round(0.06 * max(seal.box.w, seal.box.h))), width, height)
     roi = bgr[box.y:box.y2, box.x:box.x2]
     if roi.size == 0 or min(roi.shape[:2]) < 40:
-        return "", 0.0
+        return replace(seal, text="", text_score=0.0, fits=())
     ink = _ink_image(roi, seal, (box.x, box.y))
     ellipse = _outline(ink, seal, (box.x, box.y))
     if ellipse[2] <= 0 or ellipse[3] <= 0:
-        return "", 0.0
+        return replace(seal, text="", text_score=0.0, fits=())
     up = -math.pi / 2  # image angles: y points down
     spans = [_span(ink, ellipse, up), (up - math.radians(120), up + math.radians(120)),
              _span(ink, ellipse, up + math.pi)]
@@ -257,13 +273,91 @@ def read_seal_text(bgr: np.ndarray, seal: Seal, engine: RapidEngine) -> tuple[st
     if gap is not None and abs((math.degrees(gap - up) + 180) % 360 - 180) < 180 - _GAP_TURN_DEG:
         spans.insert(0, _span(ink, ellipse, gap - math.pi))
     best: tuple[str, float] = ("", 0.0)
+    # The names are fitted to the strip the recogniser liked best, even where its reading was
+    # too weak to report: a wrong name fits a legible ring badly however the letters came out.
+    likeliest: tuple[str, float, np.ndarray | None] = ("", 0.0, None)
     for first, last in spans:
-        reading = _read(engine, ink, ellipse, first, last)
+        strip = _strip(ink, ellipse, first, last)
+        if names:
+            raw, raw_score, probs = engine.read_line_probs(strip)
+        else:
+            (raw, raw_score), probs = engine.read_line(strip), None
+        if raw_score > likeliest[1]:
+            likeliest = (raw, raw_score, probs)
+        text = _NAME_CHARS.sub("", raw)
+        reading = (text, float(raw_score)) if sum(
+            1 for ch in text if "\u3400" <= ch <= "\u9fff") >= 2 else ("", 0.0)
         if reading[1] > best[1]:
             best = reading
         if best[1] >= SURE_TEXT_SCORE:
             break
-    return best if best[1] >= MIN_TEXT_SCORE else ("", 0.0)
+    text, score = best if best[1] >= MIN_TEXT_SCORE else ("", 0.0)
+    fits: list[tuple[str, float]] = []
+    raw, raw_score, likeliest_probs = likeliest
+    wanted = [n for n in dict.fromkeys(names) if _fits_reading(n, raw, raw_score)]
+    if likeliest_probs is not None and wanted:
+        fits = [(n, round(name_fit(likeliest_probs, engine.classes, n), 3)) for n in wanted]
+    return replace(seal, text=text, text_score=score, fits=tuple(fits))
+
+
+def _fits_reading(name: str, reading: str, score: float) -> bool:
+    """Whether a fit of ``name`` would say anything: the recogniser was fairly sure of a
+    reading about as long as the name. A strip that caught only part of the ring (the unwrap
+    started inside the name) or a smudge fits the right name as badly as a wrong one."""
+    want = canonical_text(name)
+    return bool(want) and score >= FIT_MIN_SCORE and (
+        len(canonical_text(reading)) >= FIT_MIN_COVER * len(want))
+
+
+def _ctc_inside(log_probs: np.ndarray, likeliest: np.ndarray, labels: Sequence[int]) -> float:
+    """log P that the line is some free text, then ``labels`` (CTC paths, blanks between), then
+    free text again; "free" frames count at their likeliest class, as the best reading does.
+    ``log_probs`` has the blank's column, then one column per label."""
+    frames = log_probs.shape[0]
+    states = np.array([0, *(x for i in range(len(labels)) for x in (i + 1, 0))])
+    size = len(states)
+    ids = np.array([0, *(x for label in labels for x in (label, 0))])
+    skip = np.zeros(size, bool)
+    skip[2:] = (ids[2:] != 0) & (ids[2:] != ids[:-2])
+    alpha = np.full(size, -np.inf)
+    alpha[0], alpha[1] = log_probs[0, 0], log_probs[0, states[1]]
+    before, after = float(likeliest[0]), -np.inf
+    for t in range(1, frames):
+        prev = alpha
+        step = prev.copy()
+        step[1:] = np.logaddexp(step[1:], prev[:-1])
+        jump = np.full(size, -np.inf)
+        jump[2:] = np.where(skip[2:], prev[:-2], -np.inf)
+        step = np.logaddexp(step, jump)
+        step[:2] = np.logaddexp(step[:2], before)
+        after = float(np.logaddexp(after, np.logaddexp(prev[-1], prev[-2])) + likeliest[t])
+        before += float(likeliest[t])
+        alpha = step + log_probs[t, states]
+    return float(np.logaddexp(after, np.logaddexp(alpha[-1], alpha[-2])))
+
+
+def name_fit(probs: np.ndarray, classes: Mapping[str, int], name: str) -> float:
+    """How well ``name`` explains a line, from the recogniser's CTC output (``probs``, frames x
+    classes, class 0 the blank): the log-likelihood of the name read there, against the
+    likeliest reading, per character of the name; about 0 when the name is what the recogniser
+    reads, more negative the worse it fits. A ring's ends lose or gain characters (the star,
+    the gap), so up to two characters may be missing at either end, at a cost each."""
+    ids = [classes[ch] for ch in canonical_text(name) if ch in classes]
+    if probs.size == 0 or not ids:
+        return _NO_FIT
+    tiny = np.float32(1e-12)
+    likeliest = np.log(np.maximum(probs.max(axis=1), tiny)).astype(np.float64)
+    count = len(ids)
+    best = _NO_FIT * count
+    for lost_first in range(_FIT_FREE_ENDS + 1):
+        for lost_last in range(_FIT_FREE_ENDS + 1):
+            inside = ids[lost_first:count - lost_last]
+            if not inside or lost_first + lost_last > _FIT_MAX_LOST:
+                continue
+            columns = np.log(np.maximum(probs[:, [0, *inside]], tiny)).astype(np.float64)
+            best = max(best, _ctc_inside(columns, likeliest, inside)
+                       - _FIT_LOST_COST * (lost_first + lost_last))
+    return (best - float(likeliest.sum())) / count
 
 
 def match_organisation(text: str, candidates: Sequence[str]) -> tuple[str | None, float]:

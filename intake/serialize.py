@@ -8,6 +8,7 @@ Python writes them, which reads back to the same number.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from typing import Any
@@ -21,6 +22,7 @@ from intake.model import (
     Line,
     Location,
     Page,
+    PageInk,
     PageKind,
     Reading,
     ScanQuality,
@@ -63,7 +65,8 @@ def _page(page: Page) -> dict[str, Any]:
                    "table": c.table} for c in page.cells],
         "seals": [{"box": _box(s.box), "shape": s.shape.value, "color": s.color,
                    "complete": s.complete, "score": s.score, "text": s.text,
-                   "text_score": s.text_score} for s in page.seals],
+                   "text_score": s.text_score, "fits": [list(f) for f in s.fits]}
+                  for s in page.seals],
         "footer": list(page.footer) if page.footer is not None else None,
         "seconds": page.seconds,
         "quality": None if page.quality is None else dataclasses.asdict(page.quality),
@@ -81,7 +84,9 @@ def _page_of(data: dict[str, Any]) -> Page:
         cells=tuple(Cell(c["row"], c["col"], _box_of(c["box"]), c["text"], c["conf"], c["table"])
                     for c in data["cells"]),
         seals=tuple(Seal(_box_of(s["box"]), SealShape(s["shape"]), s["color"], s["complete"],
-                         s["score"], s["text"], s["text_score"]) for s in data["seals"]),
+                         s["score"], s["text"], s["text_score"],
+                         tuple((str(n), float(f)) for n, f in s.get("fits", ())))
+                    for s in data["seals"]),
         footer=(footer[0], footer[1]) if footer is not None else None,
         seconds=data["seconds"],
         quality=ScanQuality(**data["quality"]) if data.get("quality") else None,
@@ -116,6 +121,9 @@ def page_result_json(result: PageResult) -> dict[str, Any]:
         "image": result.image,
         "error": result.error,
         "copy": result.copy,
+        "ink": None if result.ink is None else {
+            "dpi": result.ink.dpi, "width": result.ink.width, "height": result.ink.height,
+            "data": base64.b64encode(result.ink.data).decode("ascii")},
     }
 
 
@@ -131,7 +139,14 @@ def page_result_from_json(data: dict[str, Any]) -> PageResult:
         image=data["image"],
         error=data["error"],
         copy=data["copy"],
+        ink=_ink_of(data.get("ink")),
     )
+
+
+def _ink_of(data: dict[str, Any] | None) -> PageInk | None:
+    if data is None:
+        return None
+    return PageInk(data["dpi"], data["width"], data["height"], base64.b64decode(data["data"]))
 
 
 def dumps(result: PageResult) -> bytes:

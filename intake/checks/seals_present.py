@@ -22,6 +22,13 @@ RULES = {
 }
 # A seal whose ring text was read at least this surely is judged by its name.
 READ_SURE = 0.9
+# A ring read less surely is judged by how well the owner's name explains it (``Seal.fits``,
+# per character, 0 at best). Rightly stamped rings fit their owner at -0.8 or better, except
+# heavily misread ones (four slips in ten characters: -1.7); another body's ring fits at -1 to
+# -14 (bench/RESULTS.md, "## Seals"). Only a fit no right ring came near fails; between the
+# two cuts a reviewer looks.
+FIT_RIGHT = -0.8
+FIT_WRONG = -2.0
 # The last character of a name that says what kind of body it is: 研究院 and 研究所 are two
 # legal entities, and no engine confuses 院 with 所.
 _BODY_KINDS = frozenset("院所司心会局厅部委站")
@@ -63,18 +70,38 @@ def _judge_seal(rule: str, owner: str, seals: tuple[Seal, ...], where: Location,
     if not seals:
         return finding(RULES, rule, Status.FAIL, f"{what}未见{owner}的公章。", where,
                        expected=owner, found="无公章")
-    read = [s for s in seals if s.text and s.text_score >= READ_SURE]
-    if read and all(names_other_body(owner, s.text) for s in read):
-        seal = read[0]
+    sure = [s for s in seals if s.text and s.text_score >= READ_SURE]
+    if sure and all(names_other_body(owner, s.text) for s in sure):
+        seal = sure[0]
         return finding(RULES, rule, Status.FAIL,
                        f"{what}所盖公章为“{seal.text}”，应为“{owner}”。",
                        Location(where.document, where.page, seal.box),
                        expected=owner, found=seal.text,
                        evidence={"seal_score": seal.score, "text_score": seal.text_score})
+    if not sure:
+        fitted = [(s, dict(s.fits)[owner]) for s in seals if owner in dict(s.fits)]
+        if fitted and all(fit < FIT_RIGHT for _, fit in fitted):
+            return _judge_fit(rule, owner, where, what, *max(fitted, key=lambda sf: sf[1]))
     seal = max(seals, key=lambda s: s.score)
     return finding(RULES, rule, Status.PASS, f"{what}已加盖公章。",
                    Location(where.document, where.page, seal.box), expected=owner,
                    found=seal.text or "（已盖章）", evidence={"seal_score": seal.score})
+
+
+def _judge_fit(rule: str, owner: str, where: Location, what: str, seal: Seal,
+               fit: float) -> Finding:
+    """A seal whose ring was read too unsurely to judge by its name, and which its owner's name
+    does not explain well: another body's when the fit is poor, a reviewer's call between."""
+    found = seal.text or "（环形文字未能读出）"
+    evidence = {"seal_score": seal.score, "text_score": seal.text_score, "name_fit": fit}
+    at = Location(where.document, where.page, seal.box)
+    if fit <= FIT_WRONG:
+        return finding(RULES, rule, Status.FAIL,
+                       f"{what}所盖公章环形文字读作“{found}”，与“{owner}”不符，应为“{owner}”的公章。",
+                       at, expected=owner, found=found, evidence=evidence)
+    return finding(RULES, rule, Status.UNCERTAIN,
+                   f"{what}所盖公章环形文字读作“{found}”，不能确认是否为“{owner}”的公章，请人工核对。",
+                   at, expected=owner, found=found, evidence=evidence)
 
 
 def _is_declaration(result: PageResult) -> bool:

@@ -171,6 +171,9 @@ class RapidEngine:
     ``threads``: ONNX Runtime intra-op threads (1 when pages run in parallel processes).
     ``det_side``: detection runs with the image's long side scaled down to at most this many
     pixels (1280 keeps 9 pt text at 200 dpi detectable and an A4 detection under half a second).
+    ``det_scale``: and to at most this share of its size, so that a crop of a page (a table, an
+    opinion cell) is searched at the scale a whole page is, not at full resolution: detection
+    costs by the pixel, and 0.55 is where an A4 page at 200 dpi meets ``det_side``.
     ``min_score``: lines the recogniser is less sure of (0..1) are dropped by ``ocr_lines``.
     """
 
@@ -179,10 +182,13 @@ class RapidEngine:
         *,
         threads: int = 1,
         det_side: int = 1280,
+        det_scale: float = 0.55,
         min_score: float = 0.5,
         model_dir: Path | None = None,
     ) -> None:
         start = time.perf_counter()
+        self._det_side, self._det_scale = det_side, det_scale
+        self._classes: dict[str, int] | None = None
         self.info = probe(model_dir)
         # rapidocr logs each empty detection as a warning; a page with no text is not news.
         logging.getLogger(_LOGGER_NAME).setLevel(logging.ERROR)
@@ -222,6 +228,12 @@ class RapidEngine:
         self.load = LoadStats(time.perf_counter() - start, _rss_mb())
 
     def _run(self, image: np.ndarray, *, det: bool, words: bool = False) -> Any:
+        if det:
+            # rapidocr reads its detector's side limit on each call; ours depends on the image.
+            detector = getattr(self._ocr, "text_det", None)
+            if detector is not None:
+                detector.limit_side_len = max(
+                    32, min(self._det_side, round(max(image.shape[:2]) * self._det_scale)))
         # Every flag is passed on every call: rapidocr keeps the last call's flags as state.
         try:
             return self._ocr(
@@ -242,6 +254,36 @@ class RapidEngine:
             return "", 0.0
         text = clean_ocr_text(str(txts[0]))
         return (text, float(scores[0])) if text else ("", 0.0)
+
+    def read_line_probs(self, image: np.ndarray) -> tuple[str, float, np.ndarray]:
+        """``read_line`` with the recogniser's raw CTC output it was decoded from: class
+        probabilities per frame (frames x classes, float32; class 0 is CTC's blank, the others
+        are in ``classes``). Lets a caller ask how well a given text explains the line, which
+        the best reading alone does not say."""
+        bgr = _as_bgr(image)
+        rec = getattr(self._ocr, "text_rec", None)
+        if rec is None:
+            raise ToolError("this rapidocr has no text recogniser to score with", subject=TOOL)
+        _, height, width = rec.rec_image_shape
+        ratio = max(width / height, bgr.shape[1] / max(1, bgr.shape[0]))
+        try:
+            preds = np.asarray(rec.session(rec.resize_norm_img(bgr, ratio)[None]
+                                           .astype(np.float32)))
+            lines, _ = rec.postprocess_op(preds, False, wh_ratio_list=[bgr.shape[1] / max(
+                1, bgr.shape[0])], max_wh_ratio=ratio)
+        except self._errors as exc:
+            raise ToolError(f"recognition failed: {exc}", subject=TOOL) from exc
+        text = clean_ocr_text(str(lines[0][0]))
+        return (text, float(lines[0][1]) if text else 0.0, preds[0])
+
+    @property
+    def classes(self) -> dict[str, int]:
+        """Each character's class in ``read_line_probs``' output."""
+        if self._classes is None:
+            rec = getattr(self._ocr, "text_rec", None)
+            characters = rec.postprocess_op.character if rec is not None else ()
+            self._classes = {ch: i for i, ch in enumerate(characters) if i > 0}
+        return self._classes
 
     def ocr_lines(self, image: np.ndarray, *, words: bool = False) -> list[Line]:
         """Detect and read the text lines of a page or region; boxes in ``image``'s pixels.

@@ -4,12 +4,13 @@ name must still be read from its first character to its last."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from intake.checks.seals_present import READ_SURE
+from intake.checks.seals_present import FIT_RIGHT, FIT_WRONG, READ_SURE
 from intake.normalize import canonical_text
 from intake.ocr.rapid import RapidEngine
-from intake.seal_text import match_organisation, read_seal_text
+from intake.seal_text import match_organisation, name_fit, read_seal, read_seal_text
 from intake.seals import detect_seals
 from samples.seals import rotate
 from tests.intake.test_seals import (
@@ -60,3 +61,39 @@ def test_a_turned_stamp_is_read_from_the_gap_between_its_names_ends(
     assert key.startswith(canonical_text(name[:3])), text
     assert canonical_text(name[-3:]) in key, text
     assert match_organisation(text, ORGANISATIONS)[0] == name, text
+
+
+def test_a_seals_ring_fits_its_owners_name_and_not_another_bodys(engine: RapidEngine) -> None:
+    # Read unsurely, a ring's text alone cannot tell a misread from another body's seal. The
+    # fit does: another province's body fits badly enough to fail, a sister body differing by
+    # one word (检验 for 检测) too badly to pass as the owner's. (The ring's ends are free, so
+    # 研究所 for 研究院 at the very end is left to the name of a sure reading.)
+    owner = "天津市产品质量监督检测技术研究院"
+    sister, elsewhere = "天津市产品质量监督检验技术研究院", "北京市产品质量监督检验研究院"
+    page = page_rgb()
+    stamp(page, seal(owner, seed=3), 100 * MM, 120 * MM)
+    image = bgr(page)
+    read = read_seal(image, only(detect_seals(image, DPI)), engine, (owner, sister, elsewhere))
+    fits = dict(read.fits)
+    assert fits[owner] >= FIT_RIGHT, read
+    assert fits[sister] < FIT_RIGHT, read
+    assert fits[elsewhere] <= FIT_WRONG, read
+
+
+def _sure_of(path: list[int]) -> np.ndarray:
+    """CTC frames of a recogniser sure of ``path`` (class 0 the blank)."""
+    probs = np.full((len(path), 7), 0.001, np.float32)
+    probs[np.arange(len(path)), path] = 0.994
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def test_name_fit_charges_a_changed_character_inside_more_than_one_lost_at_an_end() -> None:
+    # The ring's gap or star hides a first character (乙丙丁己 read for 甲乙丙丁己); another
+    # body's name differs inside (甲乙戊丁己).
+    classes = {"甲": 1, "乙": 2, "丙": 3, "丁": 4, "戊": 5, "己": 6}
+    whole = _sure_of([1, 0, 2, 0, 3, 0, 4, 0, 6, 0])
+    lost_first = _sure_of([0, 0, 2, 0, 3, 0, 4, 0, 6, 0])
+    name = "甲乙丙丁己"
+    assert name_fit(whole, classes, name) > -0.1
+    assert name_fit(lost_first, classes, name) > name_fit(whole, classes, "甲乙戊丁己")
+    assert name_fit(whole, classes, "戊戊戊戊戊") < FIT_WRONG

@@ -18,6 +18,7 @@ from intake.model import (
     Line,
     Location,
     Page,
+    PageInk,
     PageKind,
     Reading,
     ScanQuality,
@@ -39,7 +40,8 @@ def _full_result() -> PageResult:
         lines=(Line("国家实验室", box, 89.123456789, words), Line("", Box(0, 0, 1, 1), 0.0)),
         cells=(Cell(0, 1, box, "统一社会信用代码", 95.5, table=2), Cell(1, 0, Box(1, 2, 3, 4))),
         seals=(Seal(Box(400, 500, 320, 318), SealShape.ROUND, "red", True, 0.9731,
-                    "中国机床工具工业协会", 0.81),
+                    "中国机床工具工业协会", 0.81,
+                    (("中国机床工具工业协会", -0.125), ("上海市经济和信息化委员会", -7.5))),
                Seal(Box(0, 0, 90, 60), SealShape.RECTANGLE, "gray", False, 0.5)),
         footer=(3, 12), seconds=7.123456,
         quality=ScanQuality(edge_mm=0.131, paper=244.5, contrast=180.0, scan_dpi=200),
@@ -50,7 +52,8 @@ def _full_result() -> PageResult:
                             Reading("91110000MAO1", 0.97, "rapidocr:cell")))
     unboxed = Field(key="identity.name", label="名称", text="", location=Location("v.pdf", 1))
     opinion = Opinion("同意推荐。", "2021年5月6日", Box(5, 6, 7, 8))
-    return PageResult(page, (field, unboxed), opinion, "images/p3.jpg", None, copy=2)
+    ink = PageInk(50, 3, 2, bytes(range(0, 250, 41)))  # any bytes, zero and high ones too
+    return PageResult(page, (field, unboxed), opinion, "images/p3.jpg", None, copy=2, ink=ink)
 
 
 def test_every_part_of_a_page_result_comes_back_equal():
@@ -83,5 +86,6 @@ def test_pages_read_by_the_pipeline_come_back_equal(tmp_path: Path):
                                ("letter.pdf", 1))]
     assert any(r.fields for r in results)
     assert any(r.opinion for r in results)
+    assert [r.ink is not None for r in results] == [True, True, True, False]
     for result in results:
         assert serialize.loads(serialize.dumps(result)) == result

@@ -2,10 +2,17 @@
 
 from dataclasses import replace
 
+import cv2
+import numpy as np
+import pytest
+
+from intake import prepare
 from intake.checks import copies
 from intake.model import Box, Line, Reading, Status, TextSource
+from intake.page_image import page_ink
+from tests.intake import pagedraw
 
-from .conftest import form_copy
+from .conftest import form_copy, seal
 
 
 def _set(results, key, text, source="tesseract", conf=95.0):
@@ -58,3 +65,96 @@ def test_printouts_whose_text_differs_fail_but_scans_are_compared_by_fields_only
 
 def test_one_copy_alone_is_left_to_completeness(record, record_data):
     assert copies.check(form_copy(record_data, 1), record) == []
+
+
+# By image ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def inks():
+    """The ink of one form page scanned twice, and of the second scan with a pen tick in the
+    right margin (at 1560, 900 of copy 1's pixels)."""
+    gray = np.asarray(pagedraw.form_page(200).convert("L"), dtype=np.uint8)
+    again = _scanned_again(gray)
+    ticked = _scanned_again(_tick(gray, 1560, 900))
+    return {name: page_ink(prepare.remove_rules(prepare.flatten(g)), 200)
+            for name, g in (("one", gray), ("two", again), ("ticked", ticked))}
+
+
+def _scanned_again(gray):
+    h, w = gray.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), 0.15, 1.0)
+    turn[:, 2] += (6, -4)
+    out = cv2.GaussianBlur(cv2.warpAffine(gray, turn, (w, h), borderValue=255), (0, 0), 1.2)
+    noise = np.random.default_rng(5).normal(0, 12, out.shape)
+    return np.clip(out + noise, 0, 255).astype(np.uint8)
+
+
+def _tick(gray, x, y):
+    out = gray.copy()
+    mm = 200 / 25.4
+    points = np.array([(x, y + 3 * mm), (x + 2 * mm, y + 5.5 * mm), (x + 6 * mm, y)], np.int32)
+    cv2.polylines(out, [points], False, 40, thickness=round(0.5 * mm))
+    return out
+
+
+def _with_ink(results, ink, number=None):
+    return [replace(r, ink=ink) if number in (None, r.page.footer[0]) else r for r in results]
+
+
+def test_copies_scanned_apart_but_alike_pass_by_image(record, record_data, inks):
+    one = _with_ink(form_copy(record_data, 1), inks["one"])
+    two = _with_ink(form_copy(record_data, 2), inks["two"])
+    assert [f.status for f in copies.check(one + two, record)] == [Status.PASS]
+
+
+def test_a_pen_mark_on_one_copy_fails_on_its_page_with_its_box(record, record_data, inks):
+    one = _with_ink(form_copy(record_data, 1), inks["one"])
+    two = _with_ink(_with_ink(form_copy(record_data, 2), inks["two"]), inks["ticked"], 3)
+    [bad] = copies.check(one + two, record)
+    assert (bad.status, bad.evidence["page"], bad.evidence["copy"]) == (Status.FAIL, 3, 2)
+    assert (bad.location.document, bad.location.page) == ("volume-2.pdf", 3)
+    box = bad.location.box
+    assert box.x <= 1566 + 20 <= box.x + box.w
+    assert box.y <= 896 + 20 <= box.y + box.h
+    assert "第3页第2份有第1份没有的笔迹或图形" in bad.message
+
+
+def test_a_page_whose_field_differs_gets_one_finding_not_two(record, record_data, inks):
+    one = _with_ink(form_copy(record_data, 1), inks["one"])
+    two = _set(_with_ink(form_copy(record_data, 2), inks["ticked"]), "identity.postcode",
+               "200064", "text-layer", 100.0)
+    findings = copies.check(one + two, record)
+    pages = [f.evidence["page"] for f in findings]
+    assert sorted(pages) == sorted(set(pages))  # one finding per page
+    assert {(f.evidence["page"], f.field) for f in findings} >= {(2, "identity.postcode")}
+
+
+def _sealed(results, x, y):
+    return [replace(r, page=replace(r.page, seals=(seal(x, y),))) if r.page.footer[0] == 3 else r
+            for r in results]
+
+
+def test_a_seal_both_copies_have_hides_what_lies_under_it(record, record_data, inks):
+    # stamped anew on each copy, a little apart
+    one = _sealed(_with_ink(form_copy(record_data, 1), inks["one"]), 1420, 770)
+    two = _with_ink(_with_ink(form_copy(record_data, 2), inks["two"]), inks["ticked"], 3)
+    two = _sealed(two, 1450, 800)
+    assert [f.status for f in copies.check(one + two, record)] == [Status.PASS]
+
+
+def test_a_seal_found_on_one_copy_only_hides_nothing(record, record_data, inks):
+    # a drawn box is found as a square seal on a gray page
+    one = _with_ink(form_copy(record_data, 1), inks["one"])
+    two = _with_ink(_with_ink(form_copy(record_data, 2), inks["two"]), inks["ticked"], 3)
+    [bad] = copies.check(one + _sealed(two, 1450, 800), record)
+    assert (bad.status, bad.evidence["page"]) == (Status.FAIL, 3)
+
+
+def test_a_mark_where_the_page_asks_for_a_seal_is_not_a_difference(record, record_data, inks):
+    one = _with_ink(form_copy(record_data, 1), inks["one"])
+    two = _with_ink(_with_ink(form_copy(record_data, 2), inks["two"]), inks["ticked"], 3)
+    label = Line("归属法人单位（盖章）：", Box(1000, 880, 300, 50), 90.0)
+    two = [replace(r, page=replace(r.page, lines=(label,))) if r.page.footer[0] == 3 else r
+           for r in two]
+    assert [f.status for f in copies.check(one + two, record)] == [Status.PASS]

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from intake.checks import run_checks
-from intake.checks.seals_present import names_other_body
-from intake.model import Status
+from intake.checks.seals_present import FIT_RIGHT, FIT_WRONG, names_other_body
+from intake.model import PageKind, Status
 from tests.intake.checks.conftest import approval, form_copy, letter, seal
 
 MISREAD = [
@@ -49,3 +49,53 @@ def test_a_cover_stamped_by_a_sister_firm_fails_and_says_whose_seal_it_is(record
     bad = [f for f in run_checks(results, record) if f.status is Status.FAIL]
     assert [(f.rule, f.found, f.location.page) for f in bad] == [
         ("seal.legal_entity", other, 1)]
+
+
+def _approval_stamped(record_data, read, fit):
+    """Both copies' approval pages stamped with a ring read ``read`` unsurely (0.8), which the
+    recommending unit's name fits by ``fit``."""
+    unit = record_data["identity"]["recommending_unit"]
+    results = form_copy(record_data, 1) + form_copy(record_data, 2)
+    results += [approval(1), approval(2), letter(record_data["identity"]["lab_name"])]
+    for i, result in enumerate(results):
+        if result.page.kind is PageKind.APPROVAL:
+            ring = replace(seal(text=read, text_score=0.8), fits=((unit, fit),))
+            results[i] = replace(result, page=replace(result.page, seals=(ring,)))
+    return results
+
+
+def _unit_findings(findings):
+    return [f for f in findings if f.rule == "seal.recommending_unit"]
+
+
+def test_an_unsure_ring_that_fits_its_owner_is_a_stamped_opinion(record, record_data):
+    results = _approval_stamped(record_data, "上海市经济和信息化委贝会", FIT_RIGHT + 0.3)
+    found = _unit_findings(run_checks(results, record))
+    assert [f.status for f in found] == [Status.PASS, Status.PASS]
+
+
+def test_an_unsure_ring_that_fits_its_owner_badly_is_another_bodys_seal(record, record_data):
+    # 江苏 for 上海 read unsurely: by name alone a misread, by the recogniser's own output
+    # another province's seal.
+    results = _approval_stamped(record_data, "江苏省经济和信息化委员会", FIT_WRONG - 2.0)
+    found = _unit_findings(run_checks(results, record))
+    assert [f.status for f in found] == [Status.FAIL, Status.FAIL]
+    assert all(f.found == "江苏省经济和信息化委员会" for f in found)
+    assert all(f.evidence["name_fit"] <= FIT_WRONG for f in found)
+
+
+def test_an_unsure_ring_between_the_cuts_is_for_a_reviewer(record, record_data):
+    results = _approval_stamped(record_data, "上海市经济和信息化委员会",
+                                (FIT_RIGHT + FIT_WRONG) / 2)
+    found = _unit_findings(run_checks(results, record))
+    assert [f.status for f in found] == [Status.UNCERTAIN, Status.UNCERTAIN]
+
+
+def test_a_sure_reading_is_judged_by_its_name_whatever_the_fit(record, record_data):
+    results = _approval_stamped(record_data, "上海市经济和信息化委员会", FIT_WRONG - 2.0)
+    for i, result in enumerate(results):
+        if result.page.kind is PageKind.APPROVAL:
+            ring = replace(result.page.seals[0], text_score=0.97)
+            results[i] = replace(result, page=replace(result.page, seals=(ring,)))
+    found = _unit_findings(run_checks(results, record))
+    assert [f.status for f in found] == [Status.PASS, Status.PASS]
