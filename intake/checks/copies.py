@@ -20,9 +20,10 @@ CLAUSE = "六（三）初步审查：在线打印申请材料，加盖公章后�
 RULES = {"copies.same": ("两份申请材料装订册内容一致", CLAUSE)}
 # Ink one copy of a page has and the other has not, in the densest 10 mm square, in mm² of
 # paper. Clean pairs of scans, heavy ones included, differ by under 0.5 (bench/RESULTS.md,
-# "Copies compared by image"); a pen tick is about 4 to 6, a signature 15 or more.
+# "Copies compared by image"); a pen tick is about 2 to 6 (2.3 where its strokes cross print),
+# a signature 15 or more.
 UNSURE_MM2 = 1.5
-SURE_MM2 = 3.0
+SURE_MM2 = 2.0
 # The place a seal goes beside its "（盖章）" label: this far right of the label, this tall
 # (a seal is 40 mm across, stamped on the words or past them).
 _ZONE_MM = (110, 70)
