@@ -1,7 +1,8 @@
 """Seal detection and seal reading on generated dossiers, scored against truth.json.
 
     .venv/bin/python -m bench.seals [--labs 4] [--dpi 150 300] [--no-names] [--turn]
-                                    [--against OLD_SEALS_PY]
+                                    [--shapes round oval square round | --shapes drawn]
+                                    [--detector SEALS_PY] [--against OLD_SEALS_PY]
 
 Generates four batches (colour and gray, light and heavy), renders every page with
 ``intake.load.render_page`` and runs ``detect_seals`` on it as rendered (truth boxes are in that
@@ -11,17 +12,22 @@ anchor (a fixed piece of OpenCV work on the same page, timed next to it) and of 
 the two, which holds still when the machine is shared, and, at the first DPI,
 how many complete seals had their organisation read and matched (``read_seal_text`` +
 ``match_organisation`` with every organisation of the batch as a candidate) and how many were
-matched to a wrong one. ``--turn`` also turns every page by 0.3-3 degrees with bilinear
-resampling (what a deskew does) before detecting. ``--against`` times another version of
+matched to a wrong one. The legal entities' seals take the shapes of ``--shapes`` lab by lab
+in turn (by default round, oval, square, round, so that every shape is scored; ``drawn`` leaves
+the generator's draw, mostly round), and each figure is also given per shape of seal (a
+detection matched to no seal counts under the shape it was reported as). ``--turn`` also
+turns every page by 0.3-3 degrees with bilinear resampling (what a deskew does) before
+detecting. ``--against`` times another version of
 ``intake/seals.py`` (a copy of the file, e.g. from ``git show REV:intake/seals.py``) on the same
-pages, interleaved with this one, and prints the median per-page time ratio this / that.
+pages, interleaved with this one, and prints the median per-page time ratio this / that;
+``--detector`` scores such a copy instead of ``intake/seals.py``.
 
 Pages carrying only red non-seal marks (any seal found there is a false seal): the association's
 letter (red headline and rules) with its seal painted out, and every page of the batch with its
 seals painted out and red pen marks drawn on it (a signature, a hand-drawn circle round a
 paragraph, ticks, a circled number, a line of red print), in gray on gray batches. A crop
 around each false seal found there is written to ``--out`` (false-*.png), to look at.
-Batches are generated once per --labs/--seed into ``--out`` and reused.
+Batches are generated once per --labs/--seed/--shapes into ``--out`` and reused.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -46,6 +53,9 @@ from intake.load import render_page
 from intake.model import Box, DocumentKind, Seal
 from intake.seals import detect_seals
 from samples.generate import generate_batch
+from samples.record import SEAL_SHAPES
+
+Detect = Callable[[np.ndarray, int], list[Seal]]
 
 BATCHES = (("colour", "light", False), ("colour", "heavy", False),
            ("gray", "light", True), ("gray", "heavy", True))
@@ -77,7 +87,9 @@ class Tally:
         iou = statistics.mean(self.ious) if self.ious else 0.0
         ms = statistics.median(self.ms) if self.ms else 0.0
         text = (f"{name:<28} seals {self.truth:4d} found {self.found:4d} P {p:.3f} R {r:.3f} "
-                f"F1 {f1:.3f} IoU {iou:.3f} ms/page {ms:5.1f}")
+                f"F1 {f1:.3f} IoU {iou:.3f}")
+        if self.ms:  # not on a shape's line: pages are timed, not seals
+            text += f" ms/page {ms:5.1f}"
         if self.anchor_ms:
             ratios = [m / a for m, a in zip(self.ms, self.anchor_ms, strict=True) if a > 0]
             text += (f" anchor {statistics.median(self.anchor_ms):5.1f}"
@@ -178,12 +190,14 @@ def _paint_out(image: np.ndarray, boxes: list[Box]) -> np.ndarray:
 
 def run_batch(out: Path, colour: str, degrade: str, gray: bool, labs: int, seed: int,
               dpis: list[int], engine: Any, turn: bool,
-              against: ModuleType | None = None) -> dict[str, Tally]:
+              against: ModuleType | None = None, shapes: list[str] | None = None,
+              detect: Detect = detect_seals) -> dict[str, Tally]:
     from intake.seal_text import match_organisation, read_seal_text
 
     batch = out / f"{colour}-{degrade}"
     if not (batch / "manifest.json").exists():
-        generate_batch(batch, labs=labs, seed=seed, degrade=degrade, gray=gray)
+        generate_batch(batch, labs=labs, seed=seed, degrade=degrade, gray=gray,
+                       seal_shapes=shapes)
     manifest = json.loads((batch / "manifest.json").read_text(encoding="utf-8"))
     truths = [json.loads((batch / lab["dir"] / "truth.json").read_text(encoding="utf-8"))
               if "dir" in lab else
@@ -215,17 +229,17 @@ def run_batch(out: Path, colour: str, degrade: str, gray: bool, labs: int, seed:
                     if turn:
                         image, boxes = _turn(image, boxes, rng)
                     key = f"{colour} {degrade} {dpi}"
-                    _score(tallies[key], image, got_dpi, boxes, seals,
+                    _score(tallies, key, image, got_dpi, boxes, seals,
                            f"{lab['lab_id']}/{doc['file']}#{page}",
                            engine if k == 0 else None, orgs, read_seal_text, match_organisation,
-                           against)
+                           against, detect)
                     # The letter without its seal (its red headline and rules remain); every
                     # page without its seals and with red pen marks.
                     blanks = [_paint_out(image, boxes)] if letter else []
                     blanks.append(_red_marks(_paint_out(image, boxes), got_dpi, rng, gray))
                     marks = tallies[f"{colour} {degrade} {dpi} red-marks"]
                     for blank in blanks:
-                        found = detect_seals(blank, got_dpi)
+                        found = detect(blank, got_dpi)
                         marks.marks_pages += 1
                         marks.marks_false += bool(found)
                         marks.found += len(found)
@@ -251,16 +265,18 @@ def _anchor(image: np.ndarray) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _score(t: Tally, image: np.ndarray, dpi: int, boxes: list[Box], seals: list[dict[str, Any]],
-           where: str, engine: Any, orgs: list[str], read: Any, match: Any,
-           against: ModuleType | None = None) -> None:
+def _score(tallies: dict[str, Tally], key: str, image: np.ndarray, dpi: int, boxes: list[Box],
+           seals: list[dict[str, Any]], where: str, engine: Any, orgs: list[str], read: Any,
+           match: Any, against: ModuleType | None = None, detect: Detect = detect_seals) -> None:
+    """Score one page into ``tallies[key]`` and, seal by seal, into ``tallies[key + shape]``."""
+    t = tallies[key]
     anchor_before = _anchor(image)
     if against is not None:
         started = time.perf_counter()
         against.detect_seals(image, dpi)
         t.other_ms.append((time.perf_counter() - started) * 1000)
     started = time.perf_counter()
-    found: list[Seal] = detect_seals(image, dpi)
+    found: list[Seal] = detect(image, dpi)
     t.ms.append((time.perf_counter() - started) * 1000)
     t.anchor_ms.append((anchor_before + _anchor(image)) / 2)
     pairs = _match([s.box for s in found], boxes)
@@ -272,29 +288,50 @@ def _score(t: Tally, image: np.ndarray, dpi: int, boxes: list[Box], seals: list[
     t.misses += [f"{where} {seals[j]['shape']} {seals[j]['role']}" for j in range(len(boxes))
                  if j not in hit]
     matched_found = {i for i, _, _ in pairs}
-    t.extras += [f"{where} {found[i].box} {found[i].score}" for i in range(len(found))
-                 if i not in matched_found]
+    t.extras += [f"{where} {found[i].box} {found[i].shape} {found[i].score:.2f}"
+                 for i in range(len(found)) if i not in matched_found]
+    for j, s in enumerate(seals):
+        per = tallies[f"{key} {s['shape']}"]
+        per.truth += 1
+        if j in hit:
+            per.found += 1
+            per.matched += 1
+            per.ious.append(next(iou for i, jj, iou in pairs if jj == j))
+    for i, seal in enumerate(found):
+        if i not in matched_found:
+            tallies[f"{key} {seal.shape}"].found += 1
     if engine is None:
         return
     for j, s in enumerate(seals):
         if not s["complete"] or s["role"] == "copy_stamp":
             continue
+        per = tallies[f"{key} {s['shape']}"]
         t.complete += 1
+        per.complete += 1
         if j not in hit:
             continue
         text, _ = read(image, found[hit[j]], engine)
         name, _ = match(text, orgs)
         if name == s["organisation"]:
             t.named += 1
+            per.named += 1
             continue
         if name is not None:
             t.wrong += 1
-        t.unnamed.append(f"{where} {s['organisation']} read {text!r} -> {name}")
+            per.wrong += 1
+        t.unnamed.append(f"{where} {s['shape']} {s['role']} {s['organisation']} "
+                         f"read {text!r} -> {name}")
 
 
-def _load_against(path: Path) -> ModuleType:
+def _order(name: str) -> tuple[str, int]:
+    """A set's line, then its shapes' lines, then its red-marks line."""
+    words = name.split()
+    return " ".join(words[:3]), 2 if words[3:] == ["red-marks"] else len(words[3:])
+
+
+def _load_against(path: Path, name: str = "seals_against") -> ModuleType:
     """Another version of intake/seals.py, loaded under its own name."""
-    spec = importlib.util.spec_from_file_location("seals_against", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
@@ -317,20 +354,32 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="list misses and extra seals")
     parser.add_argument("--against", type=Path,
                         help="another intake/seals.py to time on the same pages, interleaved")
+    parser.add_argument("--detector", type=Path,
+                        help="score this copy of intake/seals.py instead of intake/seals.py")
+    parser.add_argument("--shapes", nargs="+", default=["round", "oval", "square", "round"],
+                        choices=[*SEAL_SHAPES, "drawn"],
+                        help="the legal entities' seal shapes, lab by lab in turn (default "
+                             "round oval square round); drawn: the generator's draw")
     args = parser.parse_args()
     against = _load_against(args.against) if args.against else None
+    detect: Detect = detect_seals
+    if args.detector:
+        detect = _load_against(args.detector, "seals_detector").detect_seals
+    shapes = None if "drawn" in args.shapes else args.shapes
     engine = None
     if not args.no_names:
         from intake.ocr.rapid import RapidEngine
 
         engine = RapidEngine()
     out = args.out / f"labs{args.labs}-seed{args.seed}"
+    if shapes:
+        out = out.with_name(f"{out.name}-{'-'.join(shapes)}")
     for colour, degrade, gray in BATCHES:
         if args.only and colour != args.only:
             continue
         tallies = run_batch(out, colour, degrade, gray, args.labs, args.seed, args.dpi, engine,
-                            args.turn, against)
-        for name, tally in tallies.items():
+                            args.turn, against, shapes, detect)
+        for name, tally in sorted(tallies.items(), key=lambda item: _order(item[0])):
             print(tally.line(name), flush=True)
             if args.verbose:
                 for m in tally.misses:

@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "instead of scans")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes (default: up to 2)")
+    parser.add_argument("--seal-shapes", default=None, metavar="A,B",
+                        help="the legal entities' seal shapes, lab by lab in turn, comma "
+                             "separated: round, oval, square (default: drawn, mostly round)")
 
 
 def parse_kind_list(text: str | None) -> list[str] | None:
@@ -51,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         manifest = generate_batch(
             args.out, labs=args.labs, seed=args.seed, degrade=args.degrade, gray=args.gray,
             discrepancies=args.discrepancies, kinds=parse_kind_list(args.kinds), dpi=args.dpi,
-            campaign=args.campaign, text_layer=args.text_layer, workers=args.workers)
+            campaign=args.campaign, text_layer=args.text_layer, workers=args.workers,
+            seal_shapes=parse_kind_list(args.seal_shapes))
     except ValueError as exc:
         raise InputError(str(exc), subject="samples generate") from exc
     dirty = sum(1 for lab in manifest["labs"] if not lab["clean"])

@@ -65,16 +65,19 @@ def generate_batch(
     text_layer: bool = False,
     workers: int | None = None,
     online: bool | None = None,
+    seal_shapes: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Write ``labs`` dossiers under ``out`` (one folder per lab id) and ``out/manifest.json``.
 
     ``discrepancies=K`` gives every other lab (the 2nd, 4th, ...) K discrepancies of ``kinds``
     (None: field_mismatch only, cycling through field kinds and fields; ["all"]: every kind);
     the rest are clean. ``online`` writes the online system's printout of the form as
-    ``online.pdf`` beside each dossier (None: when a printout kind is asked for). Returns the
-    manifest.
+    ``online.pdf`` beside each dossier (None: when a printout kind is asked for).
+    ``seal_shapes`` sets the legal entities' seal shapes, lab by lab, in turn (["round", "oval",
+    "square"]: the 1st, 4th, ... lab's seal is round, the 2nd's oval, ...); None draws them
+    (mostly round). Returns the manifest.
     """
-    _check_arguments(labs, degrade, dpi, discrepancies, campaign)
+    _check_arguments(labs, degrade, dpi, discrepancies, campaign, seal_shapes)
     wanted = parse_kinds(kinds)
     if online is None:
         online = bool(discrepancies) and any(k in PRINTOUT_KINDS for k in wanted)
@@ -83,7 +86,7 @@ def generate_batch(
     fonts.register()  # convert the fonts once, before any worker needs them
 
     batch = plan_batch(labs=labs, seed=seed, campaign=campaign, discrepancies=discrepancies,
-                       kinds=kinds)
+                       kinds=kinds, seal_shapes=seal_shapes)
     records = [lab.record for lab in batch.labs]
     plans = [lab.plan for lab in batch.labs]
     out.mkdir(parents=True, exist_ok=True)
@@ -127,6 +130,8 @@ def generate_batch(
             "labs": labs, "degrade": degrade, "gray": gray, "discrepancies": discrepancies,
             "kinds": list(wanted) if discrepancies else [], "dpi": dpi,
             "text_layer": text_layer, "online": online,
+            # Only when set, so that a batch with drawn shapes keeps its bytes.
+            **({"seal_shapes": list(seal_shapes)} if seal_shapes else {}),
         },
         "labs": manifest_labs,
         "letters": [{"association": r["association"], "labs": sorted(r["lab_ids"]),
@@ -137,7 +142,7 @@ def generate_batch(
 
 
 def _check_arguments(labs: int, degrade: str, dpi: int, discrepancies: int,
-                     campaign: str) -> None:
+                     campaign: str, seal_shapes: Sequence[str] | None = None) -> None:
     if labs < 1:
         raise ValueError("labs must be at least 1")
     if degrade not in scan.LEVELS:
@@ -148,6 +153,11 @@ def _check_arguments(labs: int, degrade: str, dpi: int, discrepancies: int,
         raise ValueError("discrepancies must be 0 or more")
     if not (len(campaign) == 4 and campaign.isdigit()):
         raise ValueError(f"campaign must be a year such as 2021, not {campaign!r}")
+    if seal_shapes is not None and not seal_shapes:
+        raise ValueError("seal_shapes must name at least one shape, or be None")
+    for shape in seal_shapes or ():
+        if shape not in online.SEAL_SHAPES:
+            raise ValueError(f"seal shape must be one of {online.SEAL_SHAPES}, not {shape!r}")
 
 
 @dataclass(frozen=True)
@@ -164,10 +174,11 @@ class PlannedBatch:
 
 
 def plan_batch(*, labs: int, seed: int, campaign: str = "2021", discrepancies: int = 0,
-               kinds: Sequence[str] | None = None) -> PlannedBatch:
+               kinds: Sequence[str] | None = None,
+               seal_shapes: Sequence[str] | None = None) -> PlannedBatch:
     """Everything ``generate_batch`` decides before printing: records, letters, discrepancy
     plans. Cheap (no rendering), so tests that only need records can call it directly."""
-    profiles, records, letters = _make_records(labs, seed, campaign)
+    profiles, records, letters = _make_records(labs, seed, campaign, seal_shapes)
     cycler = Cycler(parse_kinds(kinds), campaign)
     planned = []
     for index, (profile, rec) in enumerate(zip(profiles, records, strict=True)):
@@ -180,7 +191,8 @@ def plan_batch(*, labs: int, seed: int, campaign: str = "2021", discrepancies: i
     return PlannedBatch(planned, letters)
 
 
-def _make_records(labs: int, seed: int, campaign: str) -> tuple[
+def _make_records(labs: int, seed: int, campaign: str,
+                  seal_shapes: Sequence[str] | None = None) -> tuple[
         list[online.LabProfile], list[dict[str, Any]], list[online.LetterSpec]]:
     """Every lab's profile and record, and one letter per association in the batch."""
     batch_rng = random.Random(f"{seed}/batch")
@@ -190,7 +202,8 @@ def _make_records(labs: int, seed: int, campaign: str) -> tuple[
         profile, rec = online.make_profile_and_record(
             random.Random(f"{seed}/record/{index}"), lab_id=f"L{campaign}-{index + 1:03d}",
             campaign=campaign, association=slot.association, domain=slot.domain,
-            city=slot.city, name_suffix=slot.suffix)
+            city=slot.city, name_suffix=slot.suffix,
+            seal_shape=seal_shapes[index % len(seal_shapes)] if seal_shapes else None)
         profiles.append(profile)
         records.append(rec)
     letters = []

@@ -24,6 +24,7 @@ from samples.vocab import Association, City, District
 AGREE_TEXT = "同意该实验室通过初审。"
 AGREE_ASSOCIATION_TEXT = "同意该实验室通过初审确认。"
 DISAGREE_TEXT = "不同意该实验室通过初审。"
+SEAL_SHAPES = ("round", "oval", "square")  # a legal entity's seal
 
 
 @dataclass(frozen=True)
@@ -156,10 +157,12 @@ def _support_description(rng: random.Random, record: dict[str, Any], city: City,
 
 def make_profile_and_record(
     rng: random.Random, *, lab_id: str, campaign: str, association: Association, domain: str,
-    city: City, name_suffix: str = "",
+    city: City, name_suffix: str = "", seal_shape: str | None = None,
 ) -> tuple[LabProfile, dict[str, Any]]:
     """One lab's profile and online record; opinions.association.date and
     workflow.association_confirmed are set later, once per association, by ``set_association_date``.
+    ``seal_shape`` sets the legal entity's seal shape instead of drawing it; the draw is made
+    anyway, so everything else about the lab stays the same.
     """
     year = int(campaign[:4])
     district = rng.choice(city.districts)
@@ -258,7 +261,9 @@ def make_profile_and_record(
     }
     record["support"]["description"] = _support_description(rng, record, city, funding, year)
 
-    shape = rng.choices(("round", "oval", "square"), weights=(86, 9, 5))[0]
+    shape = rng.choices(SEAL_SHAPES, weights=(86, 9, 5))[0]
+    if seal_shape is not None:
+        shape = seal_shape
     seal_code = "".join(rng.choice("0123456789") for _ in range(13)) if rng.random() < 0.4 else ""
     profile = LabProfile(
         lab_id=lab_id, city=city, district=district, association=association, domain=domain,

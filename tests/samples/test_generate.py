@@ -242,6 +242,10 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
         generate_batch(tmp_path, labs=1, seed=1, discrepancies=1, kinds=["smudge"])
     with pytest.raises(ValueError, match="labs"):
         generate_batch(tmp_path, labs=0, seed=1)
+    with pytest.raises(ValueError, match="seal shape"):
+        generate_batch(tmp_path, labs=1, seed=1, seal_shapes=["round", "star"])
+    with pytest.raises(ValueError, match="seal_shapes"):
+        generate_batch(tmp_path, labs=1, seed=1, seal_shapes=[])
 
 
 def test_cli_runs_and_reports_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -282,3 +286,51 @@ def test_footer_numbers_are_contiguous_except_a_missing_page(text_batch: Batch) 
             if found:
                 footers.append(int(found[1]))
     assert footers == [n for n in range(1, total) if n != missing["form_page"]]
+
+
+def _entity_shapes(root: Path, manifest: dict) -> list[set[str]]:
+    """Per lab, the shapes of its legal entity's seals in truth.json."""
+    shapes = []
+    for lab in manifest["labs"]:
+        truth = json.loads((root / lab["dir"] / "truth.json").read_text("utf-8"))
+        shapes.append({s["shape"] for s in truth["seals"] if s["role"] == "legal_entity"})
+    return shapes
+
+
+def test_seal_shapes_set_each_legal_entity_seal_in_turn(tmp_path: Path) -> None:
+    # Seed 3 draws a round seal for each of its three labs.
+    args = {"labs": 3, "seed": 3, "degrade": "none", "dpi": 100, "workers": 1}
+    drawn = generate_batch(tmp_path / "drawn", **args)
+    shaped = generate_batch(tmp_path / "shaped", seal_shapes=["oval", "square"], **args)
+    assert _entity_shapes(tmp_path / "drawn", drawn) == [{"round"}] * 3
+    assert _entity_shapes(tmp_path / "shaped", shaped) == [{"oval"}, {"square"}, {"oval"}]
+    assert shaped["settings"]["seal_shapes"] == ["oval", "square"]
+    assert "seal_shapes" not in drawn["settings"]
+    for lab in drawn["labs"]:  # the same labs, only their seals differ
+        assert ((tmp_path / "drawn" / lab["dir"] / "record.json").read_bytes()
+                == (tmp_path / "shaped" / lab["dir"] / "record.json").read_bytes())
+
+
+def test_seal_shapes_as_drawn_change_no_byte(tmp_path: Path) -> None:
+    args = {"labs": 2, "seed": 11, "degrade": "light", "dpi": 100, "workers": 1}
+    drawn = generate_batch(tmp_path / "drawn", **args)
+    assert _entity_shapes(tmp_path / "drawn", drawn) == [{"round"}] * 2
+    shaped = generate_batch(tmp_path / "shaped", seal_shapes=["round"], **args)
+    del shaped["settings"]["seal_shapes"]
+    assert shaped == drawn
+    one, two = _digests(tmp_path / "drawn"), _digests(tmp_path / "shaped")
+    del one["manifest.json"], two["manifest.json"]
+    assert one == two
+
+
+def test_seal_shapes_from_the_command_line(tmp_path: Path) -> None:
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args(["--out", str(tmp_path), "--labs", "1", "--seed", "4",
+                              "--degrade", "none", "--dpi", "100", "--seal-shapes", "square"])
+    assert cli.run(args) == 0
+    manifest = json.loads((tmp_path / "manifest.json").read_text("utf-8"))
+    assert _entity_shapes(tmp_path, manifest) == [{"square"}]
+    bad = parser.parse_args(["--out", str(tmp_path), "--seal-shapes", "round,star"])
+    with pytest.raises(InputError, match="star"):
+        cli.run(bad)
