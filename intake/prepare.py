@@ -398,7 +398,8 @@ def _densest(mask: Image, win_h: int, win_w: int) -> tuple[int, int, int, int]:
 def _best_read(crops: list[Image], timeout: float) -> int:
     """Index of the crop tesseract reads with most confidence, -1 if it reads none.
 
-    The crops go through one tesseract run, stacked with white gaps, so the model loads once.
+    The crops go through one tesseract read, stacked with white gaps: one layout analysis
+    for all of them.
     """
     gap = 24
     width = max(c.shape[1] for c in crops)

@@ -1,17 +1,30 @@
 """The one wrapper around tesseract: page lines, one cell's text, orientation, and a probe.
 
-Tesseract runs as a child process with the image on stdin (uncompressed PNM, so nothing is
-written to disk), a hard timeout and ``OMP_THREAD_LIMIT=1``: pages are read in parallel
-processes, and tesseract's own OpenMP threads only make that slower. The ``tesseract`` binary is
-called directly rather than through pytesseract, which runs it with the parent's environment
-and cannot set that variable without changing ``os.environ`` for the whole process.
+Pages and cells are read in this process through tesseract's C library (``libtesseract``,
+the one the ``tesseract`` program runs on), its model loaded once per process and language:
+a child process per read paid its start and the model's load again (about 0.2 CPU s of a
+0.8 s page). Where the library cannot be loaded, the ``tesseract`` program is run instead, with
+the image on stdin (uncompressed PNM, nothing written to disk) and a hard timeout; the probe
+and orientation detection always run the program. Both ways read the same TSV from the same
+pixels with the same options, so they give the same words.
+
+Tesseract's OpenMP threads are held to one (``OMP_THREAD_LIMIT=1``): pages are read in
+parallel processes, and more threads only make that slower. The variable is set for the child
+process, and around the library's load (OpenMP reads it once, then) without changing the
+caller's environment; pytesseract would do neither.
 """
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import os
 import re
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -22,6 +35,7 @@ from intake.model import Box, Line, Word
 from intake.normalize import join_words
 
 TESSERACT = "tesseract"
+LIBRARY = "libtesseract.so.5"  # Debian's tesseract-ocr package; its C API (capi.h)
 INSTALL_HINT = "install it with: apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 MIN_VERSION = (4, 1)  # LSTM engine and character whitelists for it
 # Page segmentation mode for whole pages: 11, "sparse text", reads every chunk of text on
@@ -89,16 +103,164 @@ def probe(timeout: float = 10) -> TesseractInfo:
     return TesseractInfo(version=version, languages=languages)
 
 
-def _pnm(image: np.ndarray) -> bytes:
+def _checked(image: np.ndarray) -> np.ndarray:
     if image.dtype != np.uint8 or image.ndim not in (2, 3) or 0 in image.shape[:2]:
         raise ValueError(f"expected a non-empty uint8 gray or BGR image, got {image.dtype} "
                          f"{image.shape}")
     if image.ndim == 3 and image.shape[2] != 3:
         raise ValueError(f"expected 3 channels (BGR), got {image.shape[2]}")
+    return image
+
+
+def _pnm(image: np.ndarray) -> bytes:
+    image = _checked(image)
     ok, buf = cv2.imencode(".pgm" if image.ndim == 2 else ".ppm", image)
     if not ok:
         raise ValueError(f"cannot encode an image of shape {image.shape}")
     return buf.tobytes()
+
+
+@contextmanager
+def _one_openmp_thread() -> Iterator[None]:
+    """OMP_THREAD_LIMIT=1 while the library (and OpenMP with it) loads, then as it was."""
+    before = os.environ.get("OMP_THREAD_LIMIT")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["OMP_THREAD_LIMIT"]
+        else:
+            os.environ["OMP_THREAD_LIMIT"] = before
+
+
+def _load_library(name: str) -> ctypes.CDLL | None:
+    """tesseract's C library with the argument types of the calls used, or None when it is
+    not installed or lacks one of them (then the program is run)."""
+    try:
+        with _one_openmp_thread():
+            lib = ctypes.CDLL(name)
+        handle, number, string = ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p
+        signatures: dict[str, tuple[list[type], type | None]] = {
+            "TessBaseAPICreate": ([], handle),
+            "TessBaseAPISetVariable": ([handle, string, string], number),
+            "TessBaseAPIInit3": ([handle, string, string], number),
+            "TessBaseAPISetPageSegMode": ([handle, number], None),
+            "TessBaseAPISetImage": ([handle, handle, number, number, number, number], None),
+            "TessBaseAPIRecognize": ([handle, handle], number),
+            "TessBaseAPIGetTsvText": ([handle, number], handle),
+            "TessDeleteText": ([handle], None),
+            "TessBaseAPIClear": ([handle], None),
+            "TessBaseAPIEnd": ([handle], None),
+            "TessBaseAPIDelete": ([handle], None),
+            "TessMonitorCreate": ([], handle),
+            "TessMonitorSetDeadlineMSecs": ([handle, number], None),
+            "TessMonitorDelete": ([handle], None),
+        }
+        for fn, (args, result) in signatures.items():
+            call = getattr(lib, fn)
+            call.argtypes, call.restype = args, result
+    except (OSError, AttributeError):
+        return None
+    return lib
+
+
+class _Engine:
+    """One language's model loaded in this process; reads one image at a time."""
+
+    def __init__(self, lib: ctypes.CDLL, lang: str) -> None:
+        self._lib = lib
+        self._lock = threading.Lock()  # the API is not safe to share between threads
+        self._api = lib.TessBaseAPICreate()
+        # Its warnings ("Estimating resolution as ...") are no failure; the program's went
+        # to a pipe nobody read unless it failed.
+        lib.TessBaseAPISetVariable(self._api, b"debug_file", os.devnull.encode())
+        if lib.TessBaseAPIInit3(self._api, None, lang.encode()) != 0:
+            self.close()
+            raise ToolError(f"tesseract could not load its {lang} model; is the language "
+                            f"installed? {INSTALL_HINT}", subject="tesseract")
+
+    def tsv(self, image: np.ndarray, *, psm: int, dpi: int | None, whitelist: str | None,
+            timeout: float, what: str) -> str:
+        """Tesseract's TSV for ``image``, as ``tesseract - - --psm .. tsv`` prints it but for
+        the header line."""
+        if image.ndim == 3:
+            image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)  # the library takes RGB
+        pixels = np.ascontiguousarray(image)
+        lib, api = self._lib, self._api
+        with self._lock:
+            # Every option a read sets is set on every read: the engine outlives it.
+            lib.TessBaseAPISetPageSegMode(api, psm)
+            lib.TessBaseAPISetVariable(api, b"user_defined_dpi", str(dpi or 0).encode())
+            lib.TessBaseAPISetVariable(api, b"tessedit_char_whitelist",
+                                       (whitelist or "").encode())
+            lib.TessBaseAPISetImage(api, pixels.ctypes.data, pixels.shape[1], pixels.shape[0],
+                                    1 if pixels.ndim == 2 else 3, pixels.strides[0])
+            monitor = lib.TessMonitorCreate()
+            try:
+                lib.TessMonitorSetDeadlineMSecs(monitor, max(1, round(timeout * 1000)))
+                # The deadline is checked between words: layout analysis runs to its end.
+                started = time.monotonic()
+                if lib.TessBaseAPIRecognize(api, monitor) != 0:
+                    if time.monotonic() - started >= timeout:
+                        raise ToolTimeoutError(
+                            f"{what} took longer than {timeout:g} s and was stopped; retry "
+                            "with a longer timeout or a smaller image", subject="tesseract")
+                    raise ToolError(f"{what} failed in the tesseract library",
+                                    subject="tesseract")
+                text = lib.TessBaseAPIGetTsvText(api, 0)
+                if not text:
+                    raise ToolError(f"{what} gave no result", subject="tesseract")
+                try:
+                    return ctypes.string_at(text).decode("utf-8", "replace")
+                finally:
+                    lib.TessDeleteText(text)
+            finally:
+                lib.TessMonitorDelete(monitor)
+                lib.TessBaseAPIClear(api)
+
+    def close(self) -> None:
+        if self._api:
+            self._lib.TessBaseAPIEnd(self._api)
+            self._lib.TessBaseAPIDelete(self._api)
+            self._api = None
+
+
+class _Engines:
+    """The engines of this process, by language, loaded at their first read. A process
+    forked from one holding engines loads its own (the copies' threads and locks are not
+    its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._lib: ctypes.CDLL | None = None
+        self._by_lang: dict[str, _Engine] = {}
+
+    def get(self, lang: str) -> _Engine | None:
+        """The engine for ``lang``; None when the library cannot be loaded."""
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid, self._by_lang = os.getpid(), {}
+                self._lib = _load_library(LIBRARY)
+            if self._lib is None:
+                return None
+            if lang not in self._by_lang:
+                self._by_lang[lang] = _Engine(self._lib, lang)
+            return self._by_lang[lang]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                for engine in self._by_lang.values():
+                    engine.close()
+            self._pid, self._lib, self._by_lang = -1, None, {}
+
+
+_engines = _Engines()
+# At exit rather than in the library's own destructors, which complain of the model's parts
+# still in use.
+atexit.register(_engines.close)
 
 
 @dataclass(frozen=True)
@@ -111,7 +273,7 @@ class _TsvWord:
 
 def _tsv_words(tsv: str) -> list[_TsvWord]:
     words = []
-    for row in tsv.splitlines()[1:]:
+    for row in tsv.splitlines():  # the header line, when there is one, is no word's
         cols = row.split("\t", 11)
         if len(cols) < 12 or cols[0] != "5":
             continue
@@ -126,11 +288,18 @@ def _tsv_words(tsv: str) -> list[_TsvWord]:
 
 
 def _tsv(image: np.ndarray, *, lang: str, psm: int, timeout: float, dpi: int | None,
-         extra: list[str], what: str) -> list[_TsvWord]:
+         whitelist: str | None, what: str) -> list[_TsvWord]:
+    image = _checked(image)
+    engine = _engines.get(lang)
+    if engine is not None:
+        return _tsv_words(engine.tsv(image, psm=psm, dpi=dpi, whitelist=whitelist,
+                                     timeout=timeout, what=what))
     args = ["stdin", "stdout", "-l", lang, "--psm", str(psm)]
     if dpi:
         args += ["--dpi", str(dpi)]
-    tsv = _run([*args, *extra, "tsv"], stdin=_pnm(image), timeout=timeout, what=what)
+    if whitelist:
+        args += ["-c", f"tessedit_char_whitelist={whitelist}"]
+    tsv = _run([*args, "tsv"], stdin=_pnm(image), timeout=timeout, what=what)
     return _tsv_words(tsv)
 
 
@@ -197,9 +366,10 @@ def ocr_lines(image: np.ndarray, *, lang: str = "chi_sim", psm: int = DEFAULT_PA
         small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         found = [_scaled(w, 1.0 / scale) for w in _tsv(
             np.asarray(small, dtype=np.uint8), lang=lang, psm=psm, timeout=timeout,
-            dpi=round(dpi * scale) if dpi else None, extra=[], what=what)]
+            dpi=round(dpi * scale) if dpi else None, whitelist=None, what=what)]
     else:
-        found = _tsv(image, lang=lang, psm=psm, timeout=timeout, dpi=dpi, extra=[], what=what)
+        found = _tsv(image, lang=lang, psm=psm, timeout=timeout, dpi=dpi, whitelist=None,
+                     what=what)
     grouped: dict[tuple[int, int, int], list[_TsvWord]] = {}
     for w in found:
         grouped.setdefault(w.key, []).append(w)
@@ -227,8 +397,7 @@ def ocr_text(image: np.ndarray, *, lang: str = "chi_sim", psm: int = 7, timeout:
     """The text in one cell crop and its mean word confidence; ("", 0.0) when nothing is read."""
     padded = cv2.copyMakeBorder(image, _CELL_PAD, _CELL_PAD, _CELL_PAD, _CELL_PAD,
                                 cv2.BORDER_CONSTANT, value=(255, 255, 255))
-    extra = ["-c", f"tessedit_char_whitelist={whitelist}"] if whitelist else []
-    words = _tsv(padded, lang=lang, psm=psm, timeout=timeout, dpi=None, extra=extra,
+    words = _tsv(padded, lang=lang, psm=psm, timeout=timeout, dpi=None, whitelist=whitelist,
                  what=f"reading a {image.shape[1]}x{image.shape[0]} cell ({lang}, psm {psm})")
     if not words:
         return "", 0.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -21,6 +23,21 @@ pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None,
 
 def _gray(image: object) -> np.ndarray:
     return np.asarray(cv2.cvtColor(to_bgr(image), cv2.COLOR_BGR2GRAY))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def program(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tesseract read through its program, as where its library cannot be loaded."""
+    monkeypatch.setattr(tesseract, "LIBRARY", "libtesseract-not-installed-here.so")
+    monkeypatch.setattr(tesseract, "_engines", tesseract._Engines())
+
+
+@pytest.fixture(params=["library", "program"])
+def either_way(request: pytest.FixtureRequest) -> str:
+    """Each test run once with the library in this process, once with the program."""
+    if request.param == "program":
+        request.getfixturevalue("program")
+    return str(request.param)
 
 
 def _fake_tesseract(tmp_path: Path, script: str) -> str:
@@ -49,6 +66,7 @@ esac
         tesseract.probe()
 
 
+@pytest.mark.usefixtures("program")
 def test_missing_program_is_tool_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tesseract, "TESSERACT", "tesseract-not-installed-here")
     with pytest.raises(ToolMissingError, match="apt-get install"):
@@ -63,6 +81,7 @@ def test_old_version_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         tesseract.probe()
 
 
+@pytest.mark.usefixtures("program")
 def test_runs_with_one_openmp_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen = tmp_path / "env.txt"
     fake = _fake_tesseract(tmp_path, f"""
@@ -78,16 +97,91 @@ printf 'left\\ttop\\twidth\\theight\\tconf\\ttext\\n'
     assert os.environ["OMP_THREAD_LIMIT"] == "8"  # the caller's environment is left alone
 
 
+@pytest.mark.usefixtures("either_way")
 def test_timeout_is_translated() -> None:
     page = _gray(form_page(200))
     with pytest.raises(ToolTimeoutError, match="longer than"):
         tesseract.ocr_lines(page, timeout=0.05)
+    # A read stopped halfway leaves nothing behind for the next one.
+    assert "913100001322011589" in [ln.text for ln in tesseract.ocr_lines(page, dpi=200)]
 
 
+@pytest.mark.usefixtures("either_way")
 def test_failure_is_translated() -> None:
-    with pytest.raises(ToolError, match="exit code") as info:
+    with pytest.raises(ToolError, match="xx_no_such_language") as info:
         tesseract.ocr_lines(np.full((40, 40), 255, np.uint8), lang="xx_no_such_language")
     assert not isinstance(info.value, (ToolMissingError, ToolTimeoutError))
+
+
+def _words(image: np.ndarray, **options: object) -> list[tuple[str, tuple[int, int, int, int], float]]:
+    found = tesseract._tsv(image, lang="chi_sim", timeout=60, what="a test read",
+                           **options)  # type: ignore[arg-type]
+    return [(w.text, (w.box.x, w.box.y, w.box.w, w.box.h), w.conf) for w in found]
+
+
+def test_the_library_reads_what_the_program_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    from intake.prepare import remove_rules
+
+    page = remove_rules(_gray(form_page(200)))
+    small = np.asarray(cv2.resize(page, None, fx=0.75, fy=0.75, interpolation=cv2.INTER_AREA))
+    cell = to_bgr(text_image("356台套", 36))
+    reads: list[tuple[np.ndarray, dict[str, object]]] = [
+        (page, {"psm": 11, "dpi": 200, "whitelist": None}),
+        (cell, {"psm": 7, "dpi": None, "whitelist": "0123456789"}),  # colour, a whitelist
+        (small, {"psm": 11, "dpi": 150, "whitelist": None}),  # no option left from the cell
+        (cell, {"psm": 7, "dpi": None, "whitelist": None}),
+    ]
+    library = [_words(image, **options) for image, options in reads]
+    assert tesseract._engines.get("chi_sim") is not None  # read in this process
+    monkeypatch.setattr(tesseract, "LIBRARY", "libtesseract-not-installed-here.so")
+    monkeypatch.setattr(tesseract, "_engines", tesseract._Engines())
+    program = [_words(image, **options) for image, options in reads]
+    assert library == program
+    assert ("913100001322011589" in {t for t, _, _ in library[0]})
+    assert [t for t, _, _ in library[1]] == ["356"]
+    assert "".join(t for t, _, _ in library[3]).startswith("356台")
+
+
+def test_the_model_is_loaded_once_and_no_program_is_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    image = _gray(text_image("913100001322011589", 36))
+    assert tesseract.ocr_text(image)[0] == "913100001322011589"
+    engine = tesseract._engines.get("chi_sim")
+    monkeypatch.setattr(tesseract, "TESSERACT", "tesseract-not-installed-here")
+    assert tesseract.ocr_text(image)[0] == "913100001322011589"
+    assert tesseract._engines.get("chi_sim") is engine
+
+
+def test_without_the_library_the_program_reads(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tesseract, "LIBRARY", "libtesseract-not-installed-here.so")
+    monkeypatch.setattr(tesseract, "_engines", tesseract._Engines())
+    ran = tmp_path / "ran.txt"
+    monkeypatch.setattr(tesseract, "TESSERACT", _fake_tesseract(tmp_path, f"""
+cat > /dev/null
+echo "$@" > {ran}
+printf 'level\\tpage_num\\tblock_num\\tpar_num\\tline_num\\tword_num\\t'
+printf 'left\\ttop\\twidth\\theight\\tconf\\ttext\\n'
+printf '5\\t1\\t1\\t1\\t1\\t1\\t2\\t3\\t20\\t10\\t91.5\\t356\\n'
+"""))
+    assert tesseract.ocr_text(np.full((40, 40), 255, np.uint8), whitelist="0123456789") == (
+        "356", 91.5)
+    assert "tessedit_char_whitelist=0123456789" in ran.read_text()
+
+
+def test_the_library_loads_with_one_openmp_thread() -> None:
+    # OpenMP reads the limit once, when the library loads; the caller's variable stays as is.
+    script = """
+import ctypes, os
+import numpy as np
+from intake.ocr import tesseract
+tesseract.ocr_text(np.full((40, 40), 255, np.uint8))
+assert tesseract._engines.get("chi_sim") is not None
+print(ctypes.CDLL("libgomp.so.1").omp_get_thread_limit(), os.environ["OMP_THREAD_LIMIT"])
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env={**os.environ, "OMP_THREAD_LIMIT": "8"}, check=True,
+                         cwd=Path(__file__).resolve().parents[3], timeout=120)
+    assert out.stdout.split() == ["1", "8"]
 
 
 def test_chinese_line_is_merged_with_character_words() -> None:
