@@ -178,6 +178,9 @@ class Page:
     footer: tuple[int, int] | None = None  # (N, M) of "第 N 页 共 M 页"
     seconds: float = 0.0
     quality: ScanQuality | None = None  # None for a text layer: nothing was scanned
+    # The precise engine's own reading of the page, apart from the page pass's lines and cells
+    # (certificate pages, read whole by the verifier with the seals' ink taken out).
+    reread: tuple[Line, ...] = ()
 
     @property
     def text(self) -> str:

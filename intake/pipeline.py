@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from intake import layout, load, prepare, quality
-from intake.checks import run_checks
+from intake.checks import certificates, run_checks
 from intake.dossier import PageResult
 from intake.errors import InputError, IntakeError, NotPrintoutError
 from intake.extract import (
@@ -236,7 +236,8 @@ def verify(
 ) -> list[PageResult]:
     """Read again, with the precise engine, what the rules judge and the fast pass got wrong
     or could not get: every field that did not verify (from its cell crop), the opinion, the
-    association's letter, and the name on every seal of the pages that need one.
+    association's letter, a certificate copy the page pass does not show the record's
+    certificate on, and the name on every seal of the pages that need one.
 
     A field keeps every reading, so a rule can tell a mismatch both engines agree on from one
     they disagree about. Scanned pages only: a text layer is already exact.
@@ -264,6 +265,8 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
         page = result.page
         todo = [f for f in result.fields if not verified(f)]
         wanted = (todo or result.opinion is not None or page.kind is PageKind.LETTER
+                  or (page.kind is PageKind.CERTIFICATE and not certificates.settled(result,
+                                                                                      record))
                   or (page.seals and verifier.read_seal is not None
                       and page.kind in (PageKind.FORM, PageKind.APPROVAL)))
         page_image = cv2.imread(result.image) if result.image and wanted else None
@@ -293,7 +296,11 @@ def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
             opinion = reread
     if page.kind is PageKind.LETTER:
         page = replace(page, lines=_reread_letter(page, image, verifier))
-    if verifier.read_seal is not None and page.seals:
+    if page.kind is PageKind.CERTIFICATE:
+        # The validity date is printed under the issuing body's seal: read with the seal out.
+        page = replace(page, reread=tuple(verifier.read_block(_without_seals(image))))
+    # A certificate's seals are the issuing body's and the copy's own: no rule reads their rings.
+    if verifier.read_seal is not None and page.seals and page.kind is not PageKind.CERTIFICATE:
         read_seal = verifier.read_seal
         page = replace(page, seals=tuple(read_seal(image, s, owners) for s in page.seals))
     return replace(result, page=page, fields=tuple(fields), opinion=opinion)
@@ -335,12 +342,17 @@ def _cell_crop(image: np.ndarray, box: Box, dpi: int) -> np.ndarray:
     inset = max(2, round(dpi * 0.6 / 25.4))
     x0, y0 = box.x + inset, box.y + inset
     x1, y1 = box.x2 - inset, box.y2 - inset
-    crop = image[y0:y1, x0:x1]
-    if prepare.is_color(crop):
-        return prepare.remove_red_ink(crop)
-    if not prepare.is_gray(crop):
-        return crop
-    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    return _without_seals(image[y0:y1, x0:x1])
+
+
+def _without_seals(image: np.ndarray) -> np.ndarray:
+    """The image with the seals' ink taken out and the print under it kept: red by its colour,
+    gray by its lighter ink."""
+    if prepare.is_color(image):
+        return prepare.remove_red_ink(image)
+    if not prepare.is_gray(image):
+        return image
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     return prepare.drop_gray_seals(np.asarray(gray, dtype=np.uint8))
 
 

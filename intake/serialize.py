@@ -61,6 +61,7 @@ def _page(page: Page) -> dict[str, Any]:
         "text_source": page.text_source.value, "kind": page.kind.value,
         "kind_confidence": page.kind_confidence, "kind_detail": page.kind_detail,
         "lines": [_line(ln) for ln in page.lines],
+        "reread": [_line(ln) for ln in page.reread],
         "cells": [{"row": c.row, "col": c.col, "box": _box(c.box), "text": c.text, "conf": c.conf,
                    "table": c.table} for c in page.cells],
         "seals": [{"box": _box(s.box), "shape": s.shape.value, "color": s.color,
@@ -81,6 +82,7 @@ def _page_of(data: dict[str, Any]) -> Page:
         text_source=TextSource(data["text_source"]), kind=PageKind(data["kind"]),
         kind_confidence=data.get("kind_confidence", 0.0), kind_detail=data.get("kind_detail", ""),
         lines=tuple(_line_of(ln) for ln in data["lines"]),
+        reread=tuple(_line_of(ln) for ln in data.get("reread", ())),
         cells=tuple(Cell(c["row"], c["col"], _box_of(c["box"]), c["text"], c["conf"], c["table"])
                     for c in data["cells"]),
         seals=tuple(Seal(_box_of(s["box"]), SealShape(s["shape"]), s["color"], s["complete"],

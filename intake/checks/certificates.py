@@ -19,7 +19,7 @@ from intake.checks.seals_present import names_other_body
 from intake.dossier import PageResult
 from intake.fields import format_date, record_value
 from intake.language import CERT_NO, ORG, tag
-from intake.model import Box, Finding, Location, PageKind, Status
+from intake.model import Box, Finding, Line, Location, PageKind, Status
 from intake.normalize import canonical_code, canonical_text, parse_date
 from intake.record import Record
 
@@ -229,16 +229,43 @@ def _date_in(text: str) -> tuple[date, bool] | None:
         return None
 
 
-def read_copy(result: PageResult) -> CertificateCopy:
-    """Parse one certificate page; a value not found is an empty tuple, never an error."""
-    kind = result.page.kind_detail
-    lines = page_lines(result)
-    if not lines:
-        return CertificateCopy(kind, (), (), False, None, (), ())
+def reread_lines(result: PageResult) -> list[TextLine]:
+    """The verifier's reading of the page (``Page.reread``) as printed lines, top to bottom:
+    the engine may find a label and its value (有效期至：, the date) as two pieces, which
+    stand on one printed line when their middles are within half a line's height."""
+    rows: list[list[Line]] = []
+    for line in sorted(result.page.reread, key=lambda ln: ln.box.center[1]):
+        if rows and abs(line.box.center[1] - rows[-1][0].box.center[1]) < rows[-1][0].box.h / 2:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [TextLine("".join(ln.text for ln in sorted(row, key=lambda ln: ln.box.x)),
+                     Box.union_of([ln.box for ln in row])) for row in rows]
+
+
+def _parse(kind: str, lines: list[TextLine]) -> CertificateCopy:
     valid, other, issued = _dates(lines)
     holders, labelled = _holders(lines)
     return CertificateCopy(kind, tuple(_numbers(kind, lines)), tuple(holders), labelled,
                            _issuer(lines), tuple(valid), tuple(other), tuple(issued))
+
+
+def read_copy(result: PageResult) -> CertificateCopy:
+    """Parse one certificate page: each reading of it apart (the page pass's, the verifier's,
+    when it read the page again), their values together. A value not found is an empty tuple,
+    never an error."""
+    kind = result.page.kind_detail
+    parsed = [_parse(kind, lines) for lines in (page_lines(result), reread_lines(result))
+              if lines]
+    # A reading that found the holder after its label outweighs names found without one.
+    labelled = [p for p in parsed if p.holders_labelled]
+    return CertificateCopy(
+        kind, tuple(n for p in parsed for n in p.numbers),
+        tuple(h for p in (labelled or parsed) for h in p.holders), bool(labelled),
+        next((p.issuer for p in parsed if p.issuer), None),
+        tuple(d for p in parsed for d in p.valid_until),
+        tuple(d for p in parsed for d in p.other_dates),
+        tuple(d for p in parsed for d in p.issued))
 
 
 # Judging -------------------------------------------------------------------------------------
@@ -276,7 +303,7 @@ def _org_like(name: str) -> bool:
 
 def judge_holder(owners: list[str], readings: list[str]) -> tuple[Status, str | None]:
     """pass when a reading has the holder's name; fail when the readings name another
-    organisation, clearly printed: two readings agreeing on it, or one far from the holder's
+    organisation, clearly printed: two readings agreeing on it, or each far from the holder's
     name; uncertain otherwise. Returns the reading that stands."""
     keys = [canonical_text(o) for o in owners if o]
     readings = [r for r in readings if r]
@@ -290,14 +317,18 @@ def judge_holder(owners: list[str], readings: list[str]) -> tuple[Status, str | 
                                        and not names_other_body(k, r) for k in keys)]
     if near:
         return Status.PASS, near[0]
-    first = readings[0]
-    other = all(_org_like(r) and _PRINTED_NAME.fullmatch(r)
-                and all(names_other_body(k, r) for k in keys) for r in readings)
-    if other and len(readings) >= 2 and all(fuzz.ratio(first, r) >= READINGS_AGREE
-                                            for r in readings):
+    # A reading mixed with Latin letters, digits or signs names nobody: it is left out, as
+    # long as a reading of printed characters is there to judge.
+    named = [r for r in readings if _PRINTED_NAME.fullmatch(r)]
+    first = named[0] if named else readings[0]
+    other = bool(named) and all(_org_like(r) and all(names_other_body(k, r) for k in keys)
+                                for r in named)
+    if other and len(named) >= 2 and all(fuzz.ratio(first, r) >= READINGS_AGREE
+                                         for r in named):
         return Status.FAIL, first
-    if other and len(readings) == 1 and all(fuzz.ratio(k, first) < LONE_NAME_OTHER
-                                            for k in keys):
+    # Each reading far from the holder's name, as one lone reading must be (the page pass's
+    # and the verifier's read the other body's name apart, each garbled its own way).
+    if other and all(fuzz.ratio(k, r) < LONE_NAME_OTHER for k in keys for r in named):
         return Status.FAIL, first
     best = max(readings, key=lambda r: max(fuzz.ratio(k, r) for k in keys))
     return Status.UNCERTAIN, best
@@ -359,19 +390,41 @@ def _where(result: PageResult, box: Box | None) -> Location:
     return Location(result.page.document, result.page.number, box)
 
 
+def _owners(record: Record) -> list[str]:
+    return [str(record_value(record.data, "identity.legal_entity") or ""),
+            str(record_value(record.data, "identity.lab_name") or "")]
+
+
+def _held(record: Record, key: str, name: str) -> Held | None:
+    number = record_value(record.data, f"qualifications.{key}.number")
+    if not number:
+        return None
+    return Held(key, name, str(number),
+                _day(record_value(record.data, f"qualifications.{key}.valid_until")))
+
+
+def settled(result: PageResult, record: Record) -> bool:
+    """The page pass alone shows the record's certificate on this page: number, holder and
+    validity each as the record holds them. Otherwise the page is worth reading again with the
+    precise engine; a licence, or a certificate the record does not hold, is not judged."""
+    name = dict(CERTIFICATES).get(result.page.kind_detail)
+    held = _held(record, result.page.kind_detail, name) if name else None
+    if held is None:
+        return True
+    judged = _judge_page(result, result.copy, held, _owners(record))
+    return all(part.status is Status.PASS for part in judged.parts)
+
+
 def check(results: list[PageResult], record: Record) -> list[Finding]:
-    owners = [str(record_value(record.data, "identity.legal_entity") or ""),
-              str(record_value(record.data, "identity.lab_name") or "")]
+    owners = _owners(record)
     by_copy = copies_of_certificates(results)
     volumes = sorted({r.copy for r in results if r.page.kind is PageKind.FORM} | set(by_copy))
     reference, against = _reference_date(record)
     findings: list[Finding] = []
     for key, name in CERTIFICATES:
-        number = record_value(record.data, f"qualifications.{key}.number")
-        if not number:
+        held = _held(record, key, name)
+        if held is None:
             continue
-        held = Held(key, name, str(number),
-                    _day(record_value(record.data, f"qualifications.{key}.valid_until")))
         if not by_copy:
             findings.append(_none_bound(results, held))
             continue

@@ -121,3 +121,45 @@ def test_a_letters_table_is_read_again_and_its_title_kept(monkeypatch):
     assert [ln.text for ln in lines] == [title.text, "国家电线电缆产品质量控制和技术评价实验室"]
     assert lines[0].box == title.box
     assert lines[1].box.y == top + 40  # back in the page's pixels
+
+
+def test_a_certificate_the_page_pass_left_unsure_is_read_again_with_the_seal_out(monkeypatch):
+    import json
+
+    import cv2
+    import numpy as np
+
+    from intake import pipeline
+    from intake.model import Box, Line
+    from intake.record import record_from_dict
+    from tests.intake.checks.conftest import RECORD, certificate, certificate_text
+
+    monkeypatch.setattr("intake.record.validate_record", lambda data, subject: None)
+    record = record_from_dict(json.loads(json.dumps(RECORD)))
+    image = np.full((2339, 1654, 3), 255, np.uint8)
+    cv2.putText(image, "2023", (1000, 1640), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (0, 0, 0), 4)
+    cv2.circle(image, (1100, 1620), 150, (40, 40, 220), 12)  # the issuing body's red seal
+    monkeypatch.setattr(pipeline.cv2, "imread", lambda path: image.copy())
+    read: list[np.ndarray] = []
+    date_line = Line("有效期至：2023年6月30日", Box(1000, 1600, 380, 44), 97.0)
+
+    def read_block(crop):
+        read.append(crop)
+        return [date_line]
+
+    verifier = pipeline.Verifier("fake", read_line=lambda crop: ("", 0.0), read_block=read_block)
+    check = pipeline.page_verifier(record, verifier)
+    clean = replace(certificate(RECORD, "cma", 1), image="page.jpg")
+    assert check(clean) == clean
+    assert not read
+    # The validity and issue dates under the seal: the page pass does not show the validity.
+    smudged = (certificate_text(RECORD, "cma").replace("有效期至: 2023年6月30日", "有效期至:人二仙]]日")
+               .replace("发证日期: 2017年7月1日", "发证日期: 20吕7仙"))
+    unsure = replace(certificate(RECORD, "cma", 1, text=smudged), image="page.jpg")
+    verified = check(unsure)
+    assert verified.page.reread == (date_line,)
+    assert verified.page.cells == unsure.page.cells  # the page pass's reading is kept
+    (crop,) = read
+    assert crop.shape[:2] == (2339, 1654)
+    assert crop[1620, 950] > 200  # the seal's ring is gone
+    assert crop[1620:1640, 1000:1100].min() < 100  # the print under it is not

@@ -38,6 +38,7 @@ def _full_result() -> PageResult:
         document="volume-1.pdf", number=3, width=1654, height=2339, dpi=200, rotation=180,
         skew=-0.4375, text_source=TextSource.TESSERACT, kind=PageKind.APPROVAL,
         lines=(Line("国家实验室", box, 89.123456789, words), Line("", Box(0, 0, 1, 1), 0.0)),
+        reread=(Line("有效期至：2023年6月30日", Box(1000, 1600, 380, 44), 97.5),),
         cells=(Cell(0, 1, box, "统一社会信用代码", 95.5, table=2), Cell(1, 0, Box(1, 2, 3, 4))),
         seals=(Seal(Box(400, 500, 320, 318), SealShape.ROUND, "red", True, 0.9731,
                     "中国机床工具工业协会", 0.81,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from intake.checks import certificates as rule
 from intake.checks import run_checks
 from intake.checks.campaign import Campaign
-from intake.model import Status, Verdict
+from intake.model import Box, Line, PageKind, Status, Verdict
 from intake.verdict import summarise
 
 from .conftest import approval, certificate, certificate_text, form_copy, letter
@@ -162,6 +162,95 @@ def test_a_date_read_loosely_on_one_volume_fails_where_the_other_reads_it_surely
     assert bad[0].evidence["checks"]["有效期至"]["confirmed_by"] == ["volume-2.pdf", 5]
     alone = rule.check(_dossier(record_data, cnas1=loose), record)
     assert not _copies(alone, Status.FAIL)
+
+
+def _reread(result, pieces):
+    """The verifier's own reading of a certificate page: (text, x, y) pieces in page pixels."""
+    lines = tuple(Line(text, Box(x, y, 180, 40), 95.0) for text, x, y in pieces)
+    return replace(result, page=replace(result.page, reread=lines))
+
+
+def _smudged_cma(record_data):
+    """The CMA copy with its validity and issue dates under the issuing body's seal."""
+    return (certificate_text(record_data, "cma")
+            .replace("有效期至: 2023年6月30日", "有效期至:人二仙]]日")
+            .replace("发证日期: 2017年7月1日", "发证日期: 20吕7仙"))
+
+
+def test_a_date_under_the_seal_is_read_in_the_verifier_s_reading(record, record_data):
+    results = _dossier(record_data, cma1=_smudged_cma(record_data),
+                       cma2=_smudged_cma(record_data))
+    # The label and the date found as two pieces of one printed line, the seal taken out.
+    pieces = [("有效期至：", 1000, 1600), ("2023年6月30日", 1190, 1604)]
+    results = [_reread(r, pieces) if r.page.kind_detail == "cma" else r for r in results]
+    findings = [f for f in _copies(rule.check(results, record))
+                if f.evidence["certificate"] == "cma"]
+    assert [f.status for f in findings] == [Status.PASS, Status.PASS]
+    date_read = findings[0].evidence["checks"]["有效期至"]
+    assert (date_read["found"], date_read["box"]) == ("2023年6月30日", [1000, 1600, 370, 44])
+
+
+def test_an_earlier_date_under_the_seal_fails_when_the_verifier_reads_it(record, record_data):
+    results = _dossier(record_data, cma1=_smudged_cma(record_data),
+                       cma2=_smudged_cma(record_data))
+    pieces = [("有效期至：2019年12月23日", 1000, 1600)]
+    results = [_reread(r, pieces) if r.page.kind_detail == "cma" else r for r in results]
+    findings = run_checks(results, record)
+    bad = [f for f in findings if f.status is Status.FAIL and f.rule.startswith("certificate.")]
+    assert {(f.rule, f.location.document, f.found) for f in bad} == {
+        ("certificate.copy", "volume-1.pdf", "2019年12月23日"),
+        ("certificate.copy", "volume-2.pdf", "2019年12月23日"),
+        ("certificate.in_force", "volume-1.pdf", "2019-12-23"),
+        ("certificate.in_force", "volume-2.pdf", "2019-12-23")}
+
+
+def test_a_number_the_page_pass_garbled_is_read_in_the_verifier_s_reading(record, record_data):
+    garbled = certificate_text(record_data, "cnas").replace("(注册号: CNAS L0234)", "(注册号: 吕阳")
+    results = _dossier(record_data, cnas1=garbled, cnas2=garbled)
+    assert {f.status for f in _copies(rule.check(results, record))} == {
+        Status.PASS, Status.UNCERTAIN}
+    pieces = [("（注册号：CNAS L0234）", 600, 700)]
+    results = [_reread(r, pieces) if r.page.kind_detail == "cnas" else r for r in results]
+    assert {f.status for f in _copies(rule.check(results, record))} == {Status.PASS}
+
+
+def test_another_body_read_apart_by_both_engines_fails_a_garbled_holder_does_not(
+        record, record_data):
+    # The page pass and the verifier garble the other body's name each its own way: the two
+    # readings do not agree, but each is far from the holder's name.
+    other = certificate_text(record_data, "cma", holder="机械荆业第七钱完所")
+    results = _dossier(record_data, cma1=other)
+    results = [_reread(r, [("名称：机械工业第七研究所", 300, 900)])
+               if r.page.kind_detail == "cma" and r.copy == 1 else r for r in results]
+    [bad] = _copies(rule.check(results, record), Status.FAIL)
+    assert (bad.location.document, bad.field) == ("volume-1.pdf", "identity.legal_entity")
+    # A page pass's reading mixed with Latin letters and digits names nobody: the verifier's
+    # reading of printed characters is judged.
+    garbled = certificate_text(record_data, "cma", holder="陕西省橡胶制LU1D质其监督检验研究了")
+    results = _dossier(record_data, cma1=garbled)
+    results = [_reread(r, [("名称：陕西省橡胶制品产品质量监督检验研究院", 300, 900)])
+               if r.page.kind_detail == "cma" and r.copy == 1 else r for r in results]
+    [bad] = _copies(rule.check(results, record), Status.FAIL)
+    assert bad.found == "陕西省橡胶制品产品质量监督检验研究院"
+    # The holder's own name misread by both, one of them near it: for a reviewer at most.
+    misread = certificate_text(record_data, "cma", holder="上海国缆检测股份有限公可")
+    results = _dossier(record_data, cma1=misread, cma2=misread)
+    results = [_reread(r, [("名称：上海国览捡测股份有限公司", 300, 900)])
+               if r.page.kind_detail == "cma" else r for r in results]
+    assert not _copies(rule.check(results, record), Status.FAIL)
+
+
+def test_a_page_the_page_pass_shows_whole_is_settled_and_others_are_not(record, record_data):
+    clean = certificate(record_data, "cma", 1)
+    assert rule.settled(clean, record)
+    assert not rule.settled(certificate(record_data, "cma", 1, text=_smudged_cma(record_data)),
+                            record)
+    other = certificate_text(record_data, "cnas", number="CNAS L8817")
+    assert not rule.settled(certificate(record_data, "cnas", 1, text=other), record)
+    # A licence is not judged against the record: nothing to read again.
+    licence = replace(clean, page=replace(clean.page, kind_detail="licence"))
+    assert rule.settled(licence, record)
+    assert clean.page.kind is PageKind.CERTIFICATE
 
 
 def test_a_certificate_missing_from_a_volume_is_named(record, record_data):
