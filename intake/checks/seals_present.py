@@ -3,6 +3,8 @@ the recommending unit's over its opinion, the association's on its letter."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rapidfuzz.distance import Levenshtein
 
 from intake.checks.rule import finding
@@ -11,6 +13,7 @@ from intake.fields import record_value
 from intake.model import Finding, Location, PageKind, Seal, Status
 from intake.normalize import canonical_text
 from intake.record import Record
+from intake.seal_text import sister_names
 
 RULES = {
     "seal.legal_entity": ("申请材料加盖归属法人单位公章",
@@ -29,6 +32,13 @@ READ_SURE = 0.9
 # two cuts a reviewer looks.
 FIT_RIGHT = -0.8
 FIT_WRONG = -2.0
+# A sister body's name (one kind-of-body word away: 检验 for 检测, 研究所 for 研究院) whose word
+# the recogniser found this much likelier than the owner's where the ring shows it (log-odds over
+# the name, (sister's fit - owner's fit) x characters, ``seal_text.sister_fit``) names another
+# body, if it also fits the ring as a right seal's owner does. Right rings gave at most 0, sister
+# bodies' 13-28 (bench/RESULTS.md, "## Seals"); between the cuts a reviewer looks.
+SISTER_OTHER = 3.0
+SISTER_DOUBT = 0.9
 # The last character of a name that says what kind of body it is: 研究院 and 研究所 are two
 # legal entities, and no engine confuses 院 with 所.
 _BODY_KINDS = frozenset("院所司心会局厅部委站")
@@ -78,26 +88,71 @@ def _judge_seal(rule: str, owner: str, seals: tuple[Seal, ...], where: Location,
                        Location(where.document, where.page, seal.box),
                        expected=owner, found=seal.text,
                        evidence={"seal_score": seal.score, "text_score": seal.text_score})
-    if not sure:
-        fitted = [(s, dict(s.fits)[owner]) for s in seals if owner in dict(s.fits)]
-        if fitted and all(fit < FIT_RIGHT for _, fit in fitted):
-            return _judge_fit(rule, owner, where, what, *max(fitted, key=lambda sf: sf[1]))
+    # Sure rings are judged alone where there are any (those that name another body by their
+    # text are that body's already), else the unsure ones.
+    rings = [s for s in sure if not names_other_body(owner, s.text)] if sure else list(seals)
+    judged = [(s, j) for s in rings if (j := _whose(owner, s)) is not None]
+    if judged and all(j.verdict is not Status.PASS for _, j in judged):
+        doubt = [(s, j) for s, j in judged if j.verdict is Status.UNCERTAIN]
+        return _judge_ring(rule, owner, where, what, *max(
+            doubt or judged, key=lambda sj: sj[1].fit))
     seal = max(seals, key=lambda s: s.score)
     return finding(RULES, rule, Status.PASS, f"{what}已加盖公章。",
                    Location(where.document, where.page, seal.box), expected=owner,
                    found=seal.text or "（已盖章）", evidence={"seal_score": seal.score})
 
 
-def _judge_fit(rule: str, owner: str, where: Location, what: str, seal: Seal,
-               fit: float) -> Finding:
-    """A seal whose ring was read too unsurely to judge by its name, and which its owner's name
-    does not explain well: another body's when the fit is poor, a reviewer's call between."""
+@dataclass(frozen=True)
+class _Ring:
+    """What a ring's fits say of its owner: ``verdict`` PASS (the owner's), FAIL (another
+    body's) or UNCERTAIN; the owner's fit, and the sister body's name and odds when one
+    explains the ring better."""
+
+    verdict: Status
+    fit: float
+    sister: str = ""
+    odds: float = 0.0
+
+
+def _whose(owner: str, seal: Seal) -> _Ring | None:
+    """Whose seal a ring is by the recogniser's fits (``Seal.fits``); None where the ring was
+    not compared with the owner's name. A ring read surely was already judged by its name and
+    is only asked whether it shows a sister body's word; one read unsurely by its owner's fit
+    too."""
+    fits = dict(seal.fits)
+    if owner not in fits:
+        return None
+    fit = fits[owner]
+    sure = bool(seal.text) and seal.text_score >= READ_SURE
+    sisters = [(name, (fits[name] - fit) * len(canonical_text(owner)))
+               for name in sister_names(owner) if name in fits]
+    sister, odds = max(sisters, key=lambda so: so[1], default=("", 0.0))
+    if odds >= SISTER_OTHER and fits[sister] >= FIT_RIGHT:
+        return _Ring(Status.FAIL, fit, sister, odds)
+    if not sure and fit <= FIT_WRONG:
+        return _Ring(Status.FAIL, fit)
+    if odds >= SISTER_DOUBT:
+        return _Ring(Status.UNCERTAIN, fit, sister, odds)
+    if not sure and fit < FIT_RIGHT:
+        return _Ring(Status.UNCERTAIN, fit)
+    return _Ring(Status.PASS, fit)
+
+
+def _judge_ring(rule: str, owner: str, where: Location, what: str, seal: Seal,
+                ring: _Ring) -> Finding:
+    """A seal that its owner's name does not explain well, or that a sister body's name
+    explains better: another body's when the fits say so clearly, a reviewer's call else."""
     found = seal.text or "（环形文字未能读出）"
-    evidence = {"seal_score": seal.score, "text_score": seal.text_score, "name_fit": fit}
+    evidence: dict[str, float | str] = {"seal_score": seal.score,
+                                        "text_score": seal.text_score, "name_fit": ring.fit}
+    if ring.sister:
+        evidence |= {"sister": ring.sister, "sister_odds": round(ring.odds, 2)}
     at = Location(where.document, where.page, seal.box)
-    if fit <= FIT_WRONG:
+    if ring.verdict is Status.FAIL:
+        whose = f"，是“{ring.sister}”的公章" if ring.sister else ""
         return finding(RULES, rule, Status.FAIL,
-                       f"{what}所盖公章环形文字读作“{found}”，与“{owner}”不符，应为“{owner}”的公章。",
+                       f"{what}所盖公章环形文字读作“{found}”{whose}，与“{owner}”不符，"
+                       f"应为“{owner}”的公章。",
                        at, expected=owner, found=found, evidence=evidence)
     return finding(RULES, rule, Status.UNCERTAIN,
                    f"{what}所盖公章环形文字读作“{found}”，不能确认是否为“{owner}”的公章，请人工核对。",

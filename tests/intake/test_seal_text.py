@@ -7,10 +7,23 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from intake.checks.seals_present import FIT_RIGHT, FIT_WRONG, READ_SURE
+from intake.checks.seals_present import (
+    FIT_RIGHT,
+    FIT_WRONG,
+    READ_SURE,
+    SISTER_DOUBT,
+    SISTER_OTHER,
+)
 from intake.normalize import canonical_text
 from intake.ocr.rapid import RapidEngine
-from intake.seal_text import match_organisation, name_fit, read_seal, read_seal_text
+from intake.seal_text import (
+    match_organisation,
+    name_fit,
+    read_seal,
+    read_seal_text,
+    sister_fit,
+    sister_names,
+)
 from intake.seals import detect_seals
 from samples.seals import rotate
 from tests.intake.test_seals import (
@@ -67,7 +80,7 @@ def test_a_seals_ring_fits_its_owners_name_and_not_another_bodys(engine: RapidEn
     # Read unsurely, a ring's text alone cannot tell a misread from another body's seal. The
     # fit does: another province's body fits badly enough to fail, a sister body differing by
     # one word (检验 for 检测) too badly to pass as the owner's. (The ring's ends are free, so
-    # 研究所 for 研究院 at the very end is left to the name of a sure reading.)
+    # 研究所 for 研究院 at the very end is told by ``sister_fit``, below.)
     owner = "天津市产品质量监督检测技术研究院"
     sister, elsewhere = "天津市产品质量监督检验技术研究院", "北京市产品质量监督检验研究院"
     page = page_rgb()
@@ -97,3 +110,54 @@ def test_name_fit_charges_a_changed_character_inside_more_than_one_lost_at_an_en
     assert name_fit(whole, classes, name) > -0.1
     assert name_fit(lost_first, classes, name) > name_fit(whole, classes, "甲乙戊丁己")
     assert name_fit(whole, classes, "戊戊戊戊戊") < FIT_WRONG
+
+
+def test_sister_fit_does_not_let_the_rings_end_hide_a_changed_last_word() -> None:
+    # 甲乙丙丁所 read where the owner is 甲乙丙丁院: name_fit lets the owner lose 院 at the end
+    # for a small cost; sister_fit compares the two words where the line shows one of them.
+    classes = {"甲": 1, "乙": 2, "丙": 3, "丁": 4, "院": 5, "所": 6}
+    owner, sister = "甲乙丙丁院", "甲乙丙丁所"
+    sisters_ring = _sure_of([1, 0, 2, 0, 3, 0, 4, 0, 6, 0])
+    assert name_fit(sisters_ring, classes, owner) > FIT_RIGHT  # the end takes the blame
+    odds = (sister_fit(sisters_ring, classes, owner, sister)
+            - name_fit(sisters_ring, classes, owner)) * len(owner)
+    assert odds >= SISTER_OTHER
+    # A ring that lost its last character says nothing either way; the owner's says the owner.
+    end_lost = _sure_of([1, 0, 2, 0, 3, 0, 4, 0, 0, 0])
+    assert sister_fit(end_lost, classes, owner, sister) == pytest.approx(
+        name_fit(end_lost, classes, owner))
+    owners_ring = _sure_of([1, 0, 2, 0, 3, 0, 4, 0, 5, 0])
+    assert sister_fit(owners_ring, classes, owner, sister) <= name_fit(
+        owners_ring, classes, owner)
+
+
+def test_sister_names_change_one_kind_of_body_word() -> None:
+    assert set(sister_names("长沙传感器研究所有限公司")) == {
+        "长沙传感器研究院有限公司", "长沙传感器研究所有限中心"}
+    assert "机电工业第二研究所" in sister_names("机械工业第二研究所")
+    assert sister_names("中国轻工业联合会") == ()
+
+
+@pytest.mark.parametrize(("stamped", "owner"), [
+    ("长沙传感器研究院有限公司", "长沙传感器研究所有限公司"),  # 院/所 before 有限公司
+    ("杭州信测检验技术股份有限公司", "杭州信测检测技术股份有限公司"),
+    ("机电工业第二研究所", "机械工业第二研究所"),  # within the ring's free start
+    ("北京市产品质量监督检验研究所", "北京市产品质量监督检验研究院"),  # at its free end
+])
+def test_a_sister_bodys_ring_fits_the_sister_far_better_and_the_owners_does_not(
+    engine: RapidEngine, stamped: str, owner: str
+) -> None:
+    # Read surely, the two names differ by one character, which the ring's text alone takes
+    # for a misread; the recogniser's output is sure which word the ring shows.
+    assert stamped in sister_names(owner)
+
+    def odds(ring: str) -> float:
+        """How much likelier the stamped sister body's word is than the owner's, in all."""
+        page = page_rgb()
+        stamp(page, seal(ring, seed=3), 100 * MM, 120 * MM)
+        image = bgr(page)
+        fits = dict(read_seal(image, only(detect_seals(image, DPI)), engine, (owner,)).fits)
+        return (fits[stamped] - fits[owner]) * len(owner)
+
+    assert odds(stamped) >= SISTER_OTHER
+    assert odds(owner) < SISTER_DOUBT

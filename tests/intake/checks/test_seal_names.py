@@ -7,8 +7,15 @@ from dataclasses import replace
 import pytest
 
 from intake.checks import run_checks
-from intake.checks.seals_present import FIT_RIGHT, FIT_WRONG, names_other_body
+from intake.checks.seals_present import (
+    FIT_RIGHT,
+    FIT_WRONG,
+    SISTER_DOUBT,
+    SISTER_OTHER,
+    names_other_body,
+)
 from intake.model import PageKind, Status
+from intake.record import record_from_dict
 from tests.intake.checks.conftest import approval, form_copy, letter, seal
 
 MISREAD = [
@@ -99,3 +106,77 @@ def test_a_sure_reading_is_judged_by_its_name_whatever_the_fit(record, record_da
             results[i] = replace(result, page=replace(result.page, seals=(ring,)))
     found = _unit_findings(run_checks(results, record))
     assert [f.status for f in found] == [Status.PASS, Status.PASS]
+
+
+# A sister body: a name one kind-of-body word away from the owner's (研究院 for 研究所, 检验 for
+# 检测). Its text differs from the owner's by one character, as a misread would; the recogniser's
+# CTC output says which it is: ``(owner's fit, sister's fit)`` as ``seal_text.read_seal`` gave
+# them for rings stamped by the sister body and read surely (tests/intake/test_seal_text.py).
+SISTERS = [
+    ("长沙传感器研究所有限公司", "长沙传感器研究院有限公司", -1.27, 0.25),  # 院/所 before 有限公司
+    ("上海国缆检测股份有限公司", "上海国缆检验股份有限公司", -1.70, 0.28),
+    ("机械工业第二研究所", "机电工业第二研究所", 0.13, 3.18),  # at the ring's start
+]
+
+
+def _cover_stamped(record_data, monkeypatch, owner, ring):
+    """Both copies' covers stamped with ``ring``; the record's legal entity is ``owner``."""
+    monkeypatch.setattr("intake.record.validate_record", lambda data, subject: None)
+    record_data["identity"]["legal_entity"] = owner
+    results = form_copy(record_data, 1) + form_copy(record_data, 2)
+    results += [approval(1), approval(2), letter(record_data["identity"]["lab_name"])]
+    for i, result in enumerate(results):
+        if result.page.footer is not None and result.page.footer[0] == 1:
+            results[i] = replace(result, page=replace(result.page, seals=(ring,)))
+    covers = [f for f in run_checks(results, record_from_dict(record_data))
+              if f.rule == "seal.legal_entity" and f.location.page == 1]
+    assert len(covers) == 2
+    return covers
+
+
+@pytest.mark.parametrize(("owner", "sister", "owner_fit", "sister_fit"), SISTERS)
+def test_a_surely_read_ring_of_a_sister_body_fails(record_data, monkeypatch, owner, sister,
+                                                   owner_fit, sister_fit):
+    assert not names_other_body(owner, sister)  # by its text alone, one misread character
+    ring = replace(seal(text=sister, text_score=0.99),
+                   fits=((owner, owner_fit), (sister, sister_fit)))
+    covers = _cover_stamped(record_data, monkeypatch, owner, ring)
+    assert [f.status for f in covers] == [Status.FAIL, Status.FAIL]
+    assert all(f.evidence["sister"] == sister and f.found == sister for f in covers)
+    assert all(f.evidence["sister_odds"] >= SISTER_OTHER for f in covers)
+
+
+def test_an_unsurely_read_ring_ending_in_a_sister_bodys_word_fails(record_data, monkeypatch):
+    # Seed 41, heavy: 研究所 for 研究院 at the ring's very end, read 0.76 with most characters
+    # wrong. The owner's name fits it only by losing its last character; the recogniser is sure
+    # of 所 there.
+    owner = "黑龙江省塑料制品产品质量监督检验研究院"
+    sister = "黑龙江省塑料制品产品质量监督检验研究所"
+    ring = replace(seal(text="豐气江省塑科娱是产呈质盆监督检名册究所", text_score=0.756),
+                   fits=((owner, -1.559), (sister, -0.574)))
+    covers = _cover_stamped(record_data, monkeypatch, owner, ring)
+    assert [f.status for f in covers] == [Status.FAIL, Status.FAIL]
+
+
+@pytest.mark.parametrize(("odds", "status"), [
+    (-2.0, Status.PASS),  # the owner's word likelier where the ring shows it
+    (0.5, Status.PASS),  # 验 and 测 about as likely: a misread
+    ((SISTER_DOUBT + SISTER_OTHER) / 2, Status.UNCERTAIN),
+])
+def test_a_right_ring_read_with_one_misread_character_never_fails(record_data, monkeypatch,
+                                                                  odds, status):
+    # 检验 read for 检测 with the recogniser unsure of that one character: the sister's fit is
+    # the owner's moved by the odds of its word, spread over the name's characters.
+    owner, sister = "上海国缆检测股份有限公司", "上海国缆检验股份有限公司"
+    ring = replace(seal(text=sister, text_score=0.93),
+                   fits=((owner, 0.1), (sister, 0.1 + odds / len(owner))))
+    covers = _cover_stamped(record_data, monkeypatch, owner, ring)
+    assert [f.status for f in covers] == [status, status]
+
+
+def test_a_sure_ring_with_a_sister_word_and_no_fits_is_judged_by_its_name(record_data,
+                                                                          monkeypatch):
+    # Without the recogniser's output (no fits) one character is a misread, as before.
+    owner, sister = "上海国缆检测股份有限公司", "上海国缆检验股份有限公司"
+    covers = _cover_stamped(record_data, monkeypatch, owner, seal(text=sister, text_score=0.99))
+    assert [f.status for f in covers] == [Status.PASS, Status.PASS]
