@@ -237,20 +237,20 @@ def _lookup(
     if x.size >= 2000 and blocked is None:
         return _remap_lookup(mask, x, y)
     h, w = mask.shape
-    xi, yi = np.rint(x).astype(np.int32), np.rint(y).astype(np.int32)
+    xi, yi = np.rint(x).astype(np.intp), np.rint(y).astype(np.intp)
     valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    if not valid.all():  # points off the image read pixel (0, 0), then count as not seen
+        xi, yi = np.where(valid, xi, 0), np.where(valid, yi, 0)
     if blocked is not None:
-        valid[valid] = blocked[yi[valid], xi[valid]] == 0
-    hit = np.zeros(x.shape, bool)
-    hit[valid] = mask[yi[valid], xi[valid]] > 0
-    return hit, valid
+        valid &= blocked[yi, xi] == 0
+    return (mask[yi, xi] > 0) & valid, valid
 
 
 def _remap_lookup(mask: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``_lookup`` for many points: cv2.remap samples in C (points off the image read 1)."""
     x, y = np.broadcast_arrays(x, y)
     shape, n = x.shape, x.size
-    cols = min(n, 4096)  # remap's maps are 2-D and under 32767 wide
+    cols = n if n < 32767 else 4096  # remap's maps are 2-D and under 32767 wide
     pad = (-n) % cols
     mx, my = x.astype(np.float32).ravel(), y.astype(np.float32).ravel()
     if pad:
@@ -1099,8 +1099,8 @@ def _refine_circle(
         if ok.sum() < 30:
             return None
         rr = radii[near.argmin(axis=0)[ok]]
-        angles = _RING_ANGLES[::2][ok]
-        fit = _fit_circle(np.stack([cx + rr * np.cos(angles), cy + rr * np.sin(angles)], 1))
+        fit = _fit_circle(np.stack([cx + rr * _RING_COS[0, ::2][ok],
+                                    cy + rr * _RING_SIN[0, ::2][ok]], 1))
         if fit is None or not 0.85 * r <= fit[2] <= 1.15 * r:
             return None
         cx, cy, r = fit
@@ -1307,9 +1307,9 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     k = round(13 * px_per_mm) | 1
     paper = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))), (k, k))
     darker = np.asarray(cv2.subtract(paper, small))
-    ink = np.where(darker > GRAY_INK, 255, 0).astype(np.uint8)
+    ink = np.asarray(cv2.threshold(darker, GRAY_INK, 255, cv2.THRESH_BINARY)[1])
     wide = cv2.dilate(ink, np.ones((3, 3), np.uint8))
-    faint = np.where(darker > GRAY_FAINT_INK, 255, 0).astype(np.uint8)
+    faint = np.asarray(cv2.threshold(darker, GRAY_FAINT_INK, 255, cv2.THRESH_BINARY)[1])
     faint_wide = cv2.dilate(faint, np.ones((3, 3), np.uint8))
     rings = _hough_rings(small, ink, wide, faint, faint_wide, px_per_mm)
     seals: list[Seal] = []

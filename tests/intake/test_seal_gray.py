@@ -116,3 +116,12 @@ def test_gray_oval_seal_with_the_date_across_it_is_found_as_an_oval(
         found = only(detect_seals(copy, DPI))
         assert found.shape is SealShape.OVAL
         assert found.box.iou(truth) >= 0.85
+
+
+def test_gray_seal_mostly_off_the_page_is_not_reported() -> None:
+    # Half a ring in a page of gray text proves too little; the whole seal is found.
+    whole, cut = page_rgb(), page_rgb()
+    truth = stamp(whole, seal(ORGANISATIONS[2], seed=5), 40 * MM, 150 * MM)
+    assert only(detect_seals(photocopy(whole), DPI)).box.iou(truth) >= 0.9
+    stamp(cut, seal(ORGANISATIONS[2], seed=5), 2 * MM, 150 * MM)
+    assert detect_seals(photocopy(cut), DPI) == []
