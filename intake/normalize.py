@@ -21,13 +21,19 @@ _SPACE_CJK_ASCII = re.compile(
     rf"(?<=[{_CJK}{_CJK_PUNCT}])\s+(?=[0-9A-Za-z])|(?<=[0-9A-Za-z])\s+(?=[{_CJK}{_CJK_PUNCT}])")
 
 # Traditional forms engines print for simplified text, and look-alikes seen in OCR output.
-_TRADITIONAL = str.maketrans({
+_SIMPLIFIED: dict[str, str] = {
     "監": "监", "檢": "检", "驗": "验", "測": "测", "試": "试", "質": "质", "國": "国",
     "業": "业", "產": "产", "術": "术", "會": "会", "協": "协", "廳": "厅", "發": "发",
     "實": "实", "認": "认", "證": "证", "標": "标", "準": "准", "計": "计", "廠": "厂",
     "門": "门", "學": "学", "設": "设", "備": "备", "務": "务", "員": "员", "電": "电",
     "氣": "气", "機": "机", "東": "东", "區": "区", "總": "总", "價": "价", "評": "评",
-})
+}
+_TRADITIONAL = str.maketrans(_SIMPLIFIED)
+
+# Each simplified character with the traditional forms engines print for it (檢 for 检).
+TRADITIONAL_FORMS: dict[str, tuple[str, ...]] = {}
+for _form, _simple in _SIMPLIFIED.items():
+    TRADITIONAL_FORMS[_simple] = (*TRADITIONAL_FORMS.get(_simple, ()), _form)
 
 _BRACKETS = str.maketrans({"（": "(", "）": ")", "【": "[", "】": "]", "〔": "[", "〕": "]"})
 # The dot between the parts of a transliterated name (阿卜杜·热合曼) comes in many code points.

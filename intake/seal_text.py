@@ -17,7 +17,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from intake.model import Seal, SealShape
-from intake.normalize import canonical_text
+from intake.normalize import TRADITIONAL_FORMS, canonical_text
 from intake.ocr.rapid import RapidEngine
 
 MIN_TEXT_SCORE = 0.5  # recogniser score (0..1) below which a reading is not reported
@@ -401,20 +401,25 @@ def _sister_fit(own: _Totals, theirs: _Totals) -> float:
 
 def _fit_totals(probs: np.ndarray, classes: Mapping[str, int], name: str) -> _Totals:
     """``name``'s ``_Totals``; none where the name has no character the recogniser knows."""
-    ids = [classes[ch] for ch in canonical_text(name) if ch in classes]
+    chars = [ch for ch in canonical_text(name) if ch in classes]
+    ids = [classes[ch] for ch in chars]
     if probs.size == 0 or not ids:
         return {}, 0
     tiny = np.float32(1e-12)
     likeliest = np.log(np.maximum(probs.max(axis=1), tiny)).astype(np.float64)
     read = float(likeliest.sum())
     count = len(ids)
+    # A character counts in any of its forms: the recogniser prints 測 and 檢 for 测 and 检.
+    each = [probs[:, [classes[f] for f in (ch, *TRADITIONAL_FORMS.get(ch, ())) if f in classes]]
+            .sum(axis=1) for ch in chars]
+    logs = np.log(np.maximum(np.stack([probs[:, 0], *each], axis=1), tiny)).astype(np.float64)
     totals: dict[tuple[int, int], float] = {}
     for lost_first in range(_FIT_FREE_ENDS + 1):
         for lost_last in range(_FIT_FREE_ENDS + 1):
             inside = ids[lost_first:count - lost_last]
             if not inside or lost_first + lost_last > _FIT_MAX_LOST:
                 continue
-            columns = np.log(np.maximum(probs[:, [0, *inside]], tiny)).astype(np.float64)
+            columns = logs[:, [0, *range(1 + lost_first, 1 + count - lost_last)]]
             totals[lost_first, lost_last] = (_ctc_inside(columns, likeliest, inside) - read
                                              - _FIT_LOST_COST * (lost_first + lost_last))
     return totals, count

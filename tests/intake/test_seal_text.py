@@ -93,9 +93,9 @@ def test_a_seals_ring_fits_its_owners_name_and_not_another_bodys(engine: RapidEn
     assert fits[elsewhere] <= FIT_WRONG, read
 
 
-def _sure_of(path: list[int]) -> np.ndarray:
+def _sure_of(path: list[int], classes: int = 7) -> np.ndarray:
     """CTC frames of a recogniser sure of ``path`` (class 0 the blank)."""
-    probs = np.full((len(path), 7), 0.001, np.float32)
+    probs = np.full((len(path), classes), 0.001, np.float32)
     probs[np.arange(len(path)), path] = 0.994
     return probs / probs.sum(axis=1, keepdims=True)
 
@@ -110,6 +110,14 @@ def test_name_fit_charges_a_changed_character_inside_more_than_one_lost_at_an_en
     assert name_fit(whole, classes, name) > -0.1
     assert name_fit(lost_first, classes, name) > name_fit(whole, classes, "甲乙戊丁己")
     assert name_fit(whole, classes, "戊戊戊戊戊") < FIT_WRONG
+
+
+def test_name_fit_takes_a_traditional_form_for_the_character() -> None:
+    # RapidOCR prints 檢測 for 检测 on some rings: the owner's name still fits.
+    classes = {"质": 1, "質": 2, "量": 3, "检": 4, "檢": 5, "测": 6, "測": 7, "验": 8, "站": 9}
+    traditional = _sure_of([2, 0, 3, 0, 5, 0, 7, 0, 9, 0], classes=10)  # 質量檢測站
+    assert name_fit(traditional, classes, "质量检测站") > -0.1
+    assert name_fit(traditional, classes, "质量检验站") < name_fit(traditional, classes, "质量检测站") - 0.2
 
 
 def test_sister_fit_does_not_let_the_rings_end_hide_a_changed_last_word() -> None:

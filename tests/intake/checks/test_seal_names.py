@@ -26,6 +26,7 @@ MISREAD = [
     ("浙江省软件产品产品质量监督检验研究院", "工省软件产品产品质量监督检验研究院"),
     ("天津市新能源汽车动力系统产品质量监督检验研究院", "(津市新能源汽车动力系统产品质量监督检验研究"),
     ("江苏省工业和信息化厅", "江苏省工业和信息化厅业务专用章"),
+    ("中国轻工业联合会", "业联合公"),  # a strip that caught part of the ring (0.94)
 ]
 OTHER = [
     ("宁波恒信检测技术股份有限公司", "北京中测检测技术股份有限公司"),  # same trade, other firm
@@ -96,6 +97,34 @@ def test_an_unsure_ring_between_the_cuts_is_for_a_reviewer(record, record_data):
                                 (FIT_RIGHT + FIT_WRONG) / 2)
     found = _unit_findings(run_checks(results, record))
     assert [f.status for f in found] == [Status.UNCERTAIN, Status.UNCERTAIN]
+
+
+def _surely_read(results, score=0.92):
+    for i, result in enumerate(results):
+        if result.page.kind is PageKind.APPROVAL:
+            ring = replace(result.page.seals[0], text_score=score)
+            results[i] = replace(result, page=replace(result.page, seals=(ring,)))
+    return results
+
+
+def test_a_sure_reading_with_many_slips_that_fits_its_owner_is_the_owners_seal(record,
+                                                                                record_data):
+    # Four slips in twelve characters (the bench's 洛阳中科… read 洛用中具校测…数份… at 0.92,
+    # fit -0.41): by its text another body, by the recogniser's output the owner's ring misread.
+    read = "上诲市经齐和信总化委页会"
+    assert names_other_body(record_data["identity"]["recommending_unit"], read)
+    found = _unit_findings(run_checks(
+        _surely_read(_approval_stamped(record_data, read, FIT_RIGHT + 0.4)), record))
+    assert [f.status for f in found] == [Status.PASS, Status.PASS]
+
+
+def test_a_sure_reading_of_another_body_that_fits_its_owner_only_loosely_fails(record,
+                                                                               record_data):
+    # 安徽省经济和信息化厅 for 北京市经济和信息化局, read 0.998, fit the owner at -1.7.
+    read = "上诲市经齐和信总化委页会"
+    found = _unit_findings(run_checks(
+        _surely_read(_approval_stamped(record_data, read, FIT_RIGHT - 0.5)), record))
+    assert [f.status for f in found] == [Status.FAIL, Status.FAIL]
 
 
 def test_a_sure_reading_is_judged_by_its_name_whatever_the_fit(record, record_data):
