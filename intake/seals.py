@@ -327,8 +327,10 @@ def _evidence(
     # circle drawn by hand with a signature run across it (0.69-0.81), nor the end of a chop
     # under a seal taken for a small ring (0.85-0.88).
     broken_ring = not outline.rect and visible >= 0.9 and thin < MIN_WHOLE_RING
+    # A square seal's name fills it in columns; blurred, its ink covers up to 0.64 of it.
+    max_inner = 0.72 if outline.rect and ratio <= 1.2 else 0.6
     if (
-        broken_ring or thin < 0.45 or band < min_band or inner < 0.035 or inner > 0.6
+        broken_ring or thin < 0.45 or band < min_band or inner < 0.035 or inner > max_inner
         or not MIN_SEAL_MM <= size_mm <= MAX_SEAL_MM or ratio > max_ratio
         or 2 * small / px_per_mm < MIN_SEAL_MM * 0.6
     ):
@@ -484,16 +486,106 @@ def _more_outlines(
         (rx, ry), (rw, rh), rang = cv2.minAreaRect(region.pts.astype(np.float32))
         if min(rw, rh) >= 0.6 * MIN_SEAL_MM * px_per_mm:
             rect = _Outline(rx, ry, rw / 2, rh / 2, math.radians(rang), rect=True)
-    if rect is not None:
-        longer = _extend_rect(wide, rect, px_per_mm)
-        if longer is not rect:
+    # Two frames in one region (a chop across a square seal): each pair of opposite sides
+    # bounds one of them.
+    rects = [rect] if rect is not None else []
+    paired = _rects_from_side_pairs(region.contour, region.usable, px_per_mm)
+    frames: list[_Outline] = []
+    for frame in rects + paired:
+        longer = _extend_rect(wide, frame, px_per_mm)
+        if longer is not frame:
             # The whole frame, where its far end shows, unless that explains the ink worse.
-            short_score = _evidence(ink, wide, soft, rect, px_per_mm).score
+            short_score = _evidence(ink, wide, soft, frame, px_per_mm).score
             long_score = _evidence(ink, wide, soft, longer, px_per_mm).score
-            if long_score and long_score >= 0.9 * short_score:
-                rect = longer
-        more.append(rect)
+            frames.append(longer if long_score and long_score >= 0.9 * short_score else frame)
+        else:
+            frames.append(frame)
+    # Words in columns or a heavy chop's words touching its sides make straight stretches
+    # inside a frame: the slices they bound are no stamps of their own. Nor is a slice of a
+    # chop whose words break its long sides: shorter along its sides than they are apart (a
+    # square seal's sides are as long as they are apart, a chop's longer, its ends far shorter).
+    # The frame round a slice must explain the ink about as well, not be the box round two
+    # stamps.
+    scores: dict[int, float] = {}
+
+    def score(k: int) -> float:
+        if k not in scores:
+            scores[k] = _evidence(ink, wide, soft, frames[k], px_per_mm).score
+        return scores[k]
+
+    def sliced(k: int) -> bool:
+        f = frames[k]
+        return any(g.a * g.b > f.a * f.b and _inside(f, g, px_per_mm)
+                   and score(j) >= max(MIN_SCORE, 0.9 * score(k))
+                   for j, g in enumerate(frames))
+
+    more += [f for k, f in enumerate(frames)
+             if k < len(rects) or not (0.625 * f.b < f.a < 0.9 * f.b or sliced(k))]
     return more
+
+
+def _inside(inner: _Outline, outer: _Outline, px_per_mm: float) -> bool:
+    """Whether rectangle ``inner`` lies within rectangle ``outer`` (to a millimetre)."""
+    co, so = math.cos(outer.angle), math.sin(outer.angle)
+    ci, si = math.cos(inner.angle), math.sin(inner.angle)
+    for du, dv in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+        x = inner.cx + du * inner.a * ci - dv * inner.b * si - outer.cx
+        y = inner.cy + du * inner.a * si + dv * inner.b * ci - outer.cy
+        if (abs(x * co + y * so) > outer.a + px_per_mm
+                or abs(-x * so + y * co) > outer.b + px_per_mm):
+            return False
+    return True
+
+
+def _rects_from_side_pairs(
+    contour: np.ndarray, usable: np.ndarray, px_per_mm: float
+) -> list[_Outline]:
+    """Rectangles each bounded by a pair of opposite straight stretches of an outer contour:
+    facing each other (run in opposite directions round it), side by side along their length,
+    a stamp's width apart. Where two frames make one region, each has such a pair."""
+    pts = contour.reshape(-1, 2)
+    sides = []
+    # Heavy ink bulges a frame where its words touch it: looser, the sides run whole.
+    for tolerance in (0.6, 1.2):
+        poly = cv2.approxPolyDP(contour, tolerance * px_per_mm, True)
+        poly = poly.reshape(-1, 2).astype(np.float64)
+        for i in range(len(poly) if len(poly) >= 4 else 0):
+            p, q = poly[i], poly[(i + 1) % len(poly)]
+            length = float(np.hypot(*(q - p)))
+            mid = np.rint((p + q) / 2).astype(int)
+            near = np.abs(pts - mid).sum(axis=1).argmin()
+            if length >= 6 * px_per_mm and usable[near]:
+                sides.append((p, q, math.atan2(q[1] - p[1], q[0] - p[0])))
+    out: list[_Outline] = []
+    for i, (p1, q1, a1) in enumerate(sides):
+        for p2, q2, a2 in sides[i + 1:]:
+            turn = abs((a1 - a2) % (2 * math.pi) - math.pi)
+            if turn > math.radians(4):
+                continue
+            c, s = math.cos(a1), math.sin(a1)
+            u1 = sorted((p1[0] * c + p1[1] * s, q1[0] * c + q1[1] * s))
+            u2 = sorted((p2[0] * c + p2[1] * s, q2[0] * c + q2[1] * s))
+            v1 = (-p1[0] * s + p1[1] * c - q1[0] * s + q1[1] * c) / 2
+            v2 = (-p2[0] * s + p2[1] * c - q2[0] * s + q2[1] * c) / 2
+            shared = min(u1[1], u2[1]) - max(u1[0], u2[0])
+            if shared < 0.5 * min(u1[1] - u1[0], u2[1] - u2[0]):
+                continue
+            if not 0.6 * MIN_SEAL_MM * px_per_mm <= abs(v1 - v2) <= MAX_SEAL_MM * px_per_mm:
+                continue
+            u0, u3 = min(u1[0], u2[0]), max(u1[1], u2[1])
+            uc, vc = (u0 + u3) / 2, (v1 + v2) / 2
+            rect = _Outline(uc * c - vc * s, uc * s + vc * c, (u3 - u0) / 2,
+                            abs(v1 - v2) / 2, a1 % math.pi, rect=True)
+            if not any(_same_frame(rect, o, px_per_mm) for o in out):
+                out.append(rect)
+    return out
+
+
+def _same_frame(a: _Outline, b: _Outline, px_per_mm: float) -> bool:
+    """Whether two rectangles are one (both tolerances found the same pair of sides)."""
+    near = px_per_mm
+    return (abs(a.cx - b.cx) < near and abs(a.cy - b.cy) < near and abs(a.a - b.a) < near
+            and abs(a.b - b.b) < near and abs(a.angle - b.angle) < 0.05)
 
 
 def _region_evidence(
@@ -713,7 +805,8 @@ def _select(
     across a stamp borrows that stamp's text, a second stamp overlapping it has text of its own.
     """
     kept: list[_Evidence] = list(accepted)
-    for candidate in sorted(evidence, key=lambda e: -e.score):
+    # On a tie a frame goes first: the circle round a square seal's corners can score as well.
+    for candidate in sorted(evidence, key=lambda e: (-e.score, not e.outline.rect)):
         if candidate.score < MIN_SCORE:
             break
         if any(_same_stamp(candidate.outline, k.outline) for k in kept):
@@ -745,6 +838,8 @@ def _in_text_row(ev: _Evidence, regions: list[Rect]) -> bool:
     for rx, ry, rw, rh in regions:
         if rx >= x0 - 1 and rx + rw <= x1 + 1 and ry >= y0 - 1 and ry + rh <= y1 + 1:
             continue  # the region itself
+        if rx <= x0 + 1 and rx + rw >= x1 - 1 and ry <= y0 + 1 and ry + rh >= y1 - 1:
+            continue  # the region it is part of (a square seal with a chop across it)
         same_row = abs(ry + rh / 2 - cy) < 0.3 * h and 0.5 * h < rh < 1.5 * h
         gap = max(rx - x1, x0 - (rx + rw))
         if same_row and gap < 0.8 * h:
@@ -1107,22 +1202,26 @@ def _refine_circle(
     return cx, cy, r
 
 
-def _refine_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | None:
+def _refine_oval(ink: np.ndarray, cx: float, cy: float, r: float,
+                 outermost: bool = False) -> _Outline | None:
     """A Hough circle refined into an oval, as ``_refine_circle`` refines it into a circle,
     with an ellipse through the points. Hough puts a circle on an oval between its axes, so
     the ink is looked for further off the guess. None when the ink does not bear out an oval
-    within the seal ratios."""
+    within the seal ratios. ``outermost``: at first the ink furthest out on each ray, up to
+    1.45 r (Hough's circle can lie on the short axis of a faded oval, whose long axis then
+    lies beyond the usual search; the ring is a stamp's outermost ink)."""
     oval = _Outline(cx, cy, r, r, 0.0)
     every = 3  # 80 rays: most Hough circles tried here are text, and fail
     for step in range(3):
         mean_r = math.sqrt(oval.a * oval.b)
         rays = _oval_rays(oval.a / mean_r, oval.b / mean_r, oval.angle)
-        radii = np.arange(0.8 * mean_r, 1.2 * mean_r, 1.0)
+        wide_first = outermost and step == 0
+        radii = np.arange(0.8 * mean_r, (1.45 if wide_first else 1.2) * mean_r, 1.0)
         hit, valid = _radial_hits(ink, oval.cx, oval.cy, radii, every, rays)
         cols = valid[[0, -1]].all(axis=0)
         if cols.mean() < 0.7:
             return None
-        near = np.where(hit, np.abs(radii - mean_r)[:, None], np.inf)
+        near = np.where(hit, (-radii if wide_first else np.abs(radii - mean_r))[:, None], np.inf)
         ok = np.isfinite(near.min(axis=0)) & cols
         if ok.sum() < 20:
             return None
@@ -1143,7 +1242,7 @@ def _refine_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | 
         if step == 0 and max(w, h) < 1.03 * min(w, h):
             return None  # round text or a round ring: the first fit already stretches an oval
         oval = _Outline(fx, fy, w / 2, h / 2, math.radians(deg))
-        if not 0.8 * r <= math.sqrt(oval.a * oval.b) <= 1.25 * r:
+        if not 0.8 * r <= math.sqrt(oval.a * oval.b) <= (1.4 if outermost else 1.25) * r:
             return None
     return oval
 
@@ -1240,15 +1339,17 @@ def _gray_oval(
     """The oval ring a Hough circle that bore out no round ring stands for, judged as
     ``_gray_ring`` judges a circle; None if there is none. On an oval seal (a legal entity's,
     often) Hough's circle lies between its axes, on neither the ring nor its text."""
-    oval = _refine_oval(ink, x0, y0, r0)
-    if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
-        return None
-    oval = _polish_oval(wide, oval)
-    if max(oval.a, oval.b) >= OVAL_MIN_RATIO * min(oval.a, oval.b):
-        for mask, grown in ((ink, wide), (faint, faint_wide)):
-            ring = _ring_at(mask, grown, x0, y0, r0, px_per_mm, ink, oval)
-            if ring is not None and ring.score >= GRAY_MIN_SCORE:
-                return ring
+    # The ink first; a faded seal's ring shows whole only in the fainter ink.
+    for fit_mask, fit_grown, outermost in ((ink, wide, False), (faint, faint_wide, True)):
+        oval = _refine_oval(fit_mask, x0, y0, r0, outermost)
+        if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
+            continue
+        oval = _polish_oval(fit_grown, oval)
+        if max(oval.a, oval.b) >= OVAL_MIN_RATIO * min(oval.a, oval.b):
+            for mask, grown in ((ink, wide), (faint, faint_wide)):
+                ring = _ring_at(mask, grown, x0, y0, r0, px_per_mm, ink, oval)
+                if ring is not None and ring.score >= GRAY_MIN_SCORE:
+                    return ring
     return None
 
 

@@ -2,7 +2,7 @@
 ring text blurred into its ring, and the table's cells beside it, which are not chops; a chop
 under a seal with a line of print below it; a thick pen circle round dense text, which is not
 a seal; a gray page stored as colour; and a legal entity's oval seal with the date printed
-across it."""
+across it, and a faint one."""
 
 from __future__ import annotations
 
@@ -116,6 +116,26 @@ def test_gray_oval_seal_with_the_date_across_it_is_found_as_an_oval(
         found = only(detect_seals(copy, DPI))
         assert found.shape is SealShape.OVAL
         assert found.box.iou(truth) >= 0.85
+
+
+@pytest.mark.parametrize(("x_mm", "y_mm", "seed", "turn", "level"),
+                         [(140, 240, 3, -12, 195), (150, 200, 3, 0, 175),
+                          (150, 200, 5, 0, 150)])
+def test_faint_gray_oval_seal_is_found_as_an_oval(
+    x_mm: float, y_mm: float, seed: int, turn: float, level: int
+) -> None:
+    # A pale impression copied gray, the date across it: its ring shows whole only in the
+    # faint ink, and Hough's circle can lie on its short axis.
+    page = page_rgb()
+    gray = (level, level, level)
+    oval = rotate(seal(ORGANISATIONS[seed % 5], mm=40, seed=seed, shape="oval", color=gray), turn)
+    truth = stamp(page, oval, x_mm * MM, y_mm * MM)
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text(((x_mm - 20) * MM, (y_mm + 3) * MM), "2021年3月22日",
+                             font=font(round(5 * MM)), fill="black")
+    found = only(detect_seals(photocopy(np.asarray(img)), DPI))
+    assert found.shape is SealShape.OVAL
+    assert found.box.iou(truth) >= 0.85
 
 
 def test_gray_seal_mostly_off_the_page_is_not_reported() -> None:

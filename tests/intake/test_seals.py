@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from intake.load import render_page
 from intake.model import Box, DocumentKind, Seal, SealShape
@@ -102,6 +102,38 @@ def test_other_shapes_are_found_and_named(shape: str, mm: float, expected: SealS
     found = only(detect_seals(bgr(page), DPI))
     assert found.box.iou(truth) >= 0.8
     assert found.shape is expected
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_square_seal_with_a_chop_across_it_is_found_as_a_square(seed: int) -> None:
+    # A certificate copy: the 复印件与原件一致 chop and a legal entity's square seal over its
+    # end make one ink region, too big for one stamp.
+    page = page_rgb()
+    chop = stamp(page, rotate(seal("复印件与原件一致", mm=46, shape="rectangle", seed=31), 3),
+                 70 * MM, 200 * MM)
+    square = stamp(page, seal(ORGANISATIONS[seed], mm=30, shape="square", seed=seed),
+                   94 * MM, 194 * MM)
+    found = detect_seals(bgr(page), DPI)
+    assert len(found) == 2, found
+    by_square = max(found, key=lambda s: s.box.iou(square))
+    assert by_square.shape is SealShape.SQUARE
+    assert by_square.box.iou(square) >= 0.8
+    by_chop = max(found, key=lambda s: s.box.iou(chop))
+    assert by_chop.shape is SealShape.RECTANGLE
+    assert by_chop.box.iou(chop) >= 0.6
+
+
+def test_heavily_inked_square_seal_is_found() -> None:
+    # A heavy scan spreads the name's strokes until they cover most of the square's inside.
+    page = page_rgb()
+    image = seal(ORGANISATIONS[3], mm=30, shape="square", seed=3)
+    alpha = image.getchannel("A").filter(ImageFilter.MaxFilter(3)).filter(
+        ImageFilter.GaussianBlur(1))
+    image.putalpha(alpha)
+    truth = stamp(page, image, 120 * MM, 150 * MM)
+    found = only(detect_seals(bgr(page), DPI))
+    assert found.shape is SealShape.SQUARE
+    assert found.box.iou(truth) >= 0.8
 
 
 def test_blue_seal_is_found_as_blue() -> None:
