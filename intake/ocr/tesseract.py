@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import math
 import os
 import re
 import subprocess
@@ -198,9 +199,11 @@ class _Engine:
                                     1 if pixels.ndim == 2 else 3, pixels.strides[0])
             monitor = lib.TessMonitorCreate()
             try:
-                lib.TessMonitorSetDeadlineMSecs(monitor, max(1, round(timeout * 1000)))
-                # The deadline is checked between words: layout analysis runs to its end.
+                # The clock starts before the deadline does, and the deadline is rounded up:
+                # a read the deadline stopped has always taken ``timeout`` by this clock.
                 started = time.monotonic()
+                lib.TessMonitorSetDeadlineMSecs(monitor, max(1, math.ceil(timeout * 1000)))
+                # The deadline is checked between words: layout analysis runs to its end.
                 if lib.TessBaseAPIRecognize(api, monitor) != 0:
                     if time.monotonic() - started >= timeout:
                         raise ToolTimeoutError(
