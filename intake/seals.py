@@ -353,14 +353,27 @@ def _fit_circle(pts: np.ndarray) -> tuple[float, float, float] | None:
     x, y = pts[:, 0].astype(np.float64), pts[:, 1].astype(np.float64)
     mx, my = float(x.mean()), float(y.mean())
     x, y = x - mx, y - my  # centred, the normal equations are well conditioned
-    m = np.stack([x, y, np.ones_like(x)], axis=1)
-    try:
-        sol = np.linalg.solve(m.T @ m, m.T @ (x**2 + y**2))
-    except np.linalg.LinAlgError:
+    z = x * x + y * y
+    # The 3 x 3 normal equations solved by Cramer's rule: a ring test fits thousands of
+    # circles, and a general solver costs more in its set-up than in its arithmetic.
+    sxx, sxy, syy = float(x @ x), float(x @ y), float(y @ y)
+    sx, sy, n = float(x.sum()), float(y.sum()), float(len(x))
+    bx, by, bz = float(x @ z), float(y @ z), float(z.sum())
+    det = _det3(sxx, sxy, sx, sxy, syy, sy, sx, sy, n)
+    if det == 0:
         return None  # all points on a line
-    cx, cy = sol[0] / 2, sol[1] / 2
-    r2 = sol[2] + cx**2 + cy**2
-    return (float(cx + mx), float(cy + my), float(math.sqrt(r2))) if r2 > 0 else None
+    a = _det3(bx, sxy, sx, by, syy, sy, bz, sy, n) / det
+    b = _det3(sxx, bx, sx, sxy, by, sy, sx, bz, n) / det
+    c = _det3(sxx, sxy, bx, sxy, syy, by, sx, sy, bz) / det
+    cx, cy = a / 2, b / 2
+    r2 = c + cx**2 + cy**2
+    return (cx + mx, cy + my, math.sqrt(r2)) if r2 > 0 else None
+
+
+def _det3(a: float, b: float, c: float, d: float, e: float, f: float, g: float, h: float,
+          i: float) -> float:
+    """The determinant of the 3 x 3 matrix with rows (a, b, c), (d, e, f), (g, h, i)."""
+    return a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
 
 
 def _ransac_circles(
