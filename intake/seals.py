@@ -238,7 +238,10 @@ def _lookup(
         return _remap_lookup(mask, x, y)
     h, w = mask.shape
     xi, yi = np.rint(x).astype(np.intp), np.rint(y).astype(np.intp)
-    valid = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    # Unsigned, a negative index is too large: one comparison per axis.
+    valid = (xi.view(np.uintp) < w) & (yi.view(np.uintp) < h)
+    if blocked is None and valid.all():  # the common case: one flat read, nothing to mask
+        return np.ravel(mask).take(yi * w + xi) > 0, valid
     if not valid.all():  # points off the image read pixel (0, 0), then count as not seen
         xi, yi = np.where(valid, xi, 0), np.where(valid, yi, 0)
     if blocked is not None:
@@ -246,9 +249,16 @@ def _lookup(
     return (mask[yi, xi] > 0) & valid, valid
 
 
+def _share(flags: np.ndarray | np.bool_) -> float:
+    """The share of true values: ``flags.mean()`` without its set-up, which the ring and frame
+    tests would pay thousands of times a page."""
+    return np.count_nonzero(flags) / flags.size
+
+
 def _remap_lookup(mask: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``_lookup`` for many points: cv2.remap samples in C (points off the image read 1)."""
-    x, y = np.broadcast_arrays(x, y)
+    if x.shape != y.shape:
+        x, y = np.broadcast_arrays(x, y)
     shape, n = x.shape, x.size
     cols = n if n < 32767 else 4096  # remap's maps are 2-D and under 32767 wide
     pad = (-n) % cols
@@ -1141,25 +1151,25 @@ def _ring_at(
     # The ring line first: most circles Hough finds in text fail there, and the rest of the
     # profile is not needed for them.
     cols = _radial_hits(ink, cx, cy, radii[[0, -1]], rays=rays)[1].all(axis=0)  # on the page
-    if cols.mean() < 0.7:
+    if _share(cols) < 0.7:
         return None
     zone_hit, _ = _radial_hits(ink, cx, cy, radii[ring_zone], rays=rays)
-    peak_i = int(np.argmax(zone_hit[:, cols].mean(axis=1))) + int(np.argmax(ring_zone))
+    peak_i = int(np.argmax(zone_hit[:, cols].sum(axis=1))) + int(np.argmax(ring_zone))
     line_hit, _ = _radial_hits(wide, cx, cy, radii[peak_i:peak_i + 1], rays=rays)
-    if line_hit[0, cols].mean() < GRAY_MIN_PEAK:
+    if _share(line_hit[0, cols]) < GRAY_MIN_PEAK:
         return None
     hit, valid = _radial_hits(ink, cx, cy, radii, rays=rays)
     cols = valid.all(axis=0)
-    visible = float(cols.mean())
+    visible = _share(cols)
     if visible < 0.7:
         return None
-    coverage = hit[:, cols].mean(axis=1)
+    coverage = hit[:, cols].sum(axis=1) / np.count_nonzero(cols)
     peak_i = int(np.argmax(np.where(ring_zone, coverage, -1.0)))
     r = float(radii[peak_i])
     # The line itself is judged on ink grown by a pixel, which forgives a ring that is not
     # quite round; its surroundings on the ink as it is.
     line_hit, _ = _radial_hits(wide, cx, cy, np.array([r]), rays=rays)
-    peak = float(line_hit[0, cols].mean())
+    peak = _share(line_hit[0, cols])
     rel = radii / r
     outside = float(coverage[(rel >= 1.1) & (rel <= 1.3)].mean())
     inside = float(coverage[(rel >= 0.55) & (rel <= 0.85)].mean())
@@ -1200,10 +1210,10 @@ def _refine_circle(
         radii = np.arange(0.85 * r, 1.15 * r, 1.0)
         hit, valid = _radial_hits(ink, cx, cy, radii, 2)
         cols = valid[[0, -1]].all(axis=0)  # a ray is on the page if both its ends are
-        if cols.mean() < 0.7:
+        if _share(cols) < 0.7:
             return None
         near = np.where(hit, np.abs(radii - r)[:, None], np.inf)
-        ok = np.isfinite(near.min(axis=0)) & cols
+        ok = hit.any(axis=0) & cols
         if ok.sum() < 30:
             return None
         rr = radii[near.argmin(axis=0)[ok]]
@@ -1232,10 +1242,10 @@ def _refine_oval(ink: np.ndarray, cx: float, cy: float, r: float,
         radii = np.arange(0.8 * mean_r, (1.45 if wide_first else 1.2) * mean_r, 1.0)
         hit, valid = _radial_hits(ink, oval.cx, oval.cy, radii, every, rays)
         cols = valid[[0, -1]].all(axis=0)
-        if cols.mean() < 0.7:
+        if _share(cols) < 0.7:
             return None
         near = np.where(hit, (-radii if wide_first else np.abs(radii - mean_r))[:, None], np.inf)
-        ok = np.isfinite(near.min(axis=0)) & cols
+        ok = hit.any(axis=0) & cols
         if ok.sum() < 20:
             return None
         rr = radii[near.argmin(axis=0)[ok]]
@@ -1633,18 +1643,17 @@ class _Axes:
     def at(self, us: np.ndarray, vs: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Inked (and on the page) at each (u, v)."""
         c, s = math.cos(self.angle), math.sin(self.angle)
-        hit, valid = _lookup(mask, us * c - vs * s, us * s + vs * c)
-        return np.asarray(hit & valid)
+        return _lookup(mask, us * c - vs * s, us * s + vs * c)[0]  # off the page reads no ink
 
     def line(self, u0: float, u1: float, v: float, mask: np.ndarray) -> float:
         """Share inked of the stretch from u0 to u1 at v."""
         us = np.arange(u0, u1, 1.0)
-        return float(self.at(us, np.full_like(us, v), mask).mean()) if len(us) else 0.0
+        return _share(self.at(us, np.full_like(us, v), mask)) if len(us) else 0.0
 
     def column(self, u: float, v0: float, v1: float, mask: np.ndarray) -> float:
         """Share inked of the stretch from v0 to v1 at u."""
         vs = np.arange(v0, v1, 1.0)
-        return float(self.at(np.full_like(vs, u), vs, mask).mean()) if len(vs) else 0.0
+        return _share(self.at(np.full_like(vs, u), vs, mask)) if len(vs) else 0.0
 
 
 def _frame_from_pair(
@@ -1670,7 +1679,7 @@ def _frame_from_pair(
     offsets = np.arange(-3.0, 3.5, 0.5)[:, None]
     along = np.arange(lo, hi, 1.0)[None, :] + np.zeros_like(offsets)
     v0, v1 = (vv + float(offsets[int(np.argmax(ax.at(along, vv + offsets + 0 * along, wide)
-                                                 .mean(axis=1)))][0])
+                                                 .sum(axis=1)))][0])
               for vv in (min(vp, vq), max(vp, vq)))
     span = _frame_ends(ax, wide, lo, hi, v0, v1, px_per_mm)
     if span is None:
@@ -1718,7 +1727,8 @@ def _frame_ends(
     (gaps up to 2 mm), the outermost columns within 3 mm of their ends that are inked across."""
     reach = min(MAX_RECT_RATIO * (v1 - v0), MAX_SEAL_MM * px_per_mm)
     us = np.arange((lo + hi) / 2 - reach, (lo + hi) / 2 + reach, 1.0)
-    both = ax.at(us, np.full_like(us, v0), wide) & ax.at(us, np.full_like(us, v1), wide)
+    both = np.asarray(ax.at(np.tile(us, 2), np.repeat([v0, v1], len(us)), wide)
+                      .reshape(2, -1).all(axis=0))
     mid = len(us) // 2
     if not both[mid - 2:mid + 3].any():
         return None
@@ -1728,7 +1738,7 @@ def _frame_ends(
     across = np.linspace(v0, v1, 15)
     grid_u = np.repeat(us[first:last + 1], len(across))
     grid_v = np.tile(across, last + 1 - first)
-    cols = ax.at(grid_u, grid_v, wide).reshape(-1, len(across)).mean(axis=1)
+    cols = ax.at(grid_u, grid_v, wide).reshape(-1, len(across)).sum(axis=1) / len(across)
     near = round(3 * px_per_mm)
     left = [k for k in range(min(near, len(cols))) if cols[k] >= 0.75]
     right = [k for k in range(max(0, len(cols) - near), len(cols)) if cols[k] >= 0.75]
@@ -1775,14 +1785,14 @@ def _frame_evidence(
                              ax.column(u1 + out_d, v0, v1, bare_ink)]))
     gu, gv = np.meshgrid(np.linspace(u0 + 0.15 * height, u1 - 0.15 * height, 40),
                          np.linspace(v0 + 0.2 * height, v1 - 0.2 * height, 12))
-    inner = float(ax.at(gu.ravel(), gv.ravel(), ink).mean())
+    inner = _share(ax.at(gu.ravel(), gv.ravel(), ink))
     frame = float(min(sides))
     # A frame mostly under a seal is the seal's text or ring seen as lines.
     ring_u, ring_v = np.meshgrid(np.linspace(u0 - out_d, u1 + out_d, 24),
                                  np.array([v0 - out_d, v1 + out_d]))
     ring_v = np.concatenate([ring_v.ravel(), np.linspace(v0, v1, 8).repeat(2)])
     ring_u = np.concatenate([ring_u.ravel(), np.tile([u0 - out_d, u1 + out_d], 8)])
-    if ax.at(ring_u, ring_v, bare.covered).mean() > 0.5:
+    if _share(ax.at(ring_u, ring_v, bare.covered)) > 0.5:
         return None
     if (
         _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 0
@@ -1813,9 +1823,9 @@ def _runs_on(
         (flat + u0, v0 - beyond, 1, 0), (flat + u0, v1 + beyond, 1, 0),
         (flat + u1, v0 - beyond, 1, 0), (flat + u1, v1 + beyond, 1, 0),
     ):
-        beside = min(ax.at(uu + sign * du * side_off, vv + sign * dv * side_off, ink).mean()
+        beside = min(_share(ax.at(uu + sign * du * side_off, vv + sign * dv * side_off, ink))
                      for sign in (-1, 1))
-        count += bool(ax.at(uu, vv, wide).mean() > 0.5 and beside < 0.3)
+        count += bool(_share(ax.at(uu, vv, wide)) > 0.5 and beside < 0.3)
     return count
 
 
