@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from intake.model import SealShape
-from intake.seals import detect_seals
+from intake.seals import _fit_circle, detect_seals
 from samples.seals import rotate
 from tests.intake.pagedraw import font
 from tests.intake.test_seals import (
@@ -145,3 +145,15 @@ def test_gray_seal_mostly_off_the_page_is_not_reported() -> None:
     assert only(detect_seals(photocopy(whole), DPI)).box.iou(truth) >= 0.9
     stamp(cut, seal(ORGANISATIONS[2], seed=5), 2 * MM, 150 * MM)
     assert detect_seals(photocopy(cut), DPI) == []
+
+
+def test_circle_fit_recovers_a_ring_from_part_of_its_arc_and_refuses_a_line() -> None:
+    # The ring test refits every Hough circle on the ink it finds: a third of a ring, unevenly
+    # spaced and a little off the line, must give back the ring; points on one line, nothing.
+    rng = np.random.default_rng(7)
+    t = np.sort(rng.uniform(0.3, 0.3 + 2 * math.pi / 3, 60))
+    pts = np.stack([312.4 + 57.5 * np.cos(t), 188.9 + 57.5 * np.sin(t)], 1)
+    fit = _fit_circle(pts + rng.normal(0.0, 0.3, pts.shape))
+    assert fit == pytest.approx((312.4, 188.9, 57.5), abs=1.0)
+    line = np.stack([np.arange(10.0), 2 * np.arange(10.0) + 5], 1)
+    assert _fit_circle(line) is None
