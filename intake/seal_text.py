@@ -34,8 +34,9 @@ _GAP_MAX_INK = 0.2  # share of inked degrees above which a stretch is no gap
 _GAP_TURN_DEG = 20  # a gap this far from straight down is a turned stamp, not a ragged edge
 _PRINT_SHARE = 0.55  # gray darker than this share of the rim's ink is black print over the seal
 # A name's fit is only reported where the reading behind it was this sure and covered this
-# share of the name's characters (see ``_fits_reading``).
-FIT_MIN_SCORE = 0.7
+# share of the name's characters (see ``_fits_reading``). Rings read below 0.7 are fitted too:
+# their owner's fit says little, but a sister body's word still shows (``seals_present``).
+FIT_MIN_SCORE = 0.5
 FIT_MIN_COVER = 0.7
 _FIT_FREE_ENDS = 2  # characters the ring's ends may lose, at each end
 _FIT_MAX_LOST = 3  # and at both ends together
