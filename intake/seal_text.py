@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -33,9 +33,12 @@ _GAP_WINDOW_DEG = 60  # the gap below the name is looked for as the emptiest str
 _GAP_MAX_INK = 0.2  # share of inked degrees above which a stretch is no gap
 _GAP_TURN_DEG = 20  # a gap this far from straight down is a turned stamp, not a ragged edge
 _PRINT_SHARE = 0.55  # gray darker than this share of the rim's ink is black print over the seal
+_COLOUR_PRINT_SHARE = 0.35  # a colour page darker than this share of its paper is black print
+_REREAD_BELOW = 0.7  # a colour ring read less surely is read again with the print filled in
 # A name's fit is only reported where the reading behind it was this sure and covered this
-# share of the name's characters (see ``_fits_reading``).
-FIT_MIN_SCORE = 0.7
+# share of the name's characters (see ``_fits_reading``). Rings read below 0.7 are fitted too:
+# their owner's fit says little, but a sister body's word still shows (``seals_present``).
+FIT_MIN_SCORE = 0.5
 FIT_MIN_COVER = 0.7
 _FIT_FREE_ENDS = 2  # characters the ring's ends may lose, at each end
 _FIT_MAX_LOST = 3  # and at both ends together
@@ -98,6 +101,19 @@ def _without_print(gray: np.ndarray, seal: Seal, origin: tuple[int, int]) -> np.
     dark = (flat < _PRINT_SHARE * float(np.median(rim))).astype(np.uint8)
     print_mask = cv2.dilate(dark, np.ones((3, 3), np.uint8))  # and the print's soft edge
     filled: np.ndarray = cv2.inpaint(flat, print_mask, 3, cv2.INPAINT_TELEA)
+    return filled
+
+
+def _colour_without_print(roi: np.ndarray, ink: np.ndarray) -> np.ndarray:
+    """``ink`` (a coloured seal's, from ``_ink_image``) with the holes black print left in it
+    filled from the strokes around them: print is far darker than paper in every channel,
+    where the seal's own ink keeps its channel bright."""
+    brightest = roi.max(axis=2)
+    dark = (brightest < _COLOUR_PRINT_SHARE * float(np.median(brightest))).astype(np.uint8)
+    if not dark.any():
+        return ink
+    mask = cv2.dilate(dark, np.ones((3, 3), np.uint8))  # and the print's soft edge
+    filled: np.ndarray = cv2.inpaint(ink, mask, 3, cv2.INPAINT_TELEA)
     return filled
 
 
@@ -251,7 +267,8 @@ def read_seal_text(bgr: np.ndarray, seal: Seal, engine: RapidEngine) -> tuple[st
     The name is looked for opposite the widest gap in the ring text, so that the unwrap starts
     in that gap whichever way the stamp was turned; when that reading is weak, the seal's top
     (where an upright stamp's name is), the 240 degrees over the top and then the bottom (a
-    stamp set upside down) are read too, and the surest reading is kept.
+    stamp set upside down) are read too, and the surest reading is kept. A colour ring still
+    read weakly is read once more with the black print over it filled in.
     """
     read = read_seal(bgr, seal, engine)
     return read.text, read.text_score
@@ -279,28 +296,18 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
     gap = _gap_below(ink, ellipse)
     if gap is not None and abs((math.degrees(gap - up) + 180) % 360 - 180) < 180 - _GAP_TURN_DEG:
         spans.insert(0, _span(ink, ellipse, gap - math.pi))
-    best: tuple[str, float] = ("", 0.0)
-    # The names are fitted to the strip the recogniser liked best, even where its reading was
-    # too weak to report: a wrong name fits a legible ring badly however the letters came out.
-    likeliest: tuple[str, float, np.ndarray | None] = ("", 0.0, None)
-    for first, last in spans:
-        strip = _strip(ink, ellipse, first, last)
-        if names:
-            raw, raw_score, probs = engine.read_line_probs(strip)
-        else:
-            (raw, raw_score), probs = engine.read_line(strip), None
-        if raw_score > likeliest[1]:
-            likeliest = (raw, raw_score, probs)
-        text = _NAME_CHARS.sub("", raw)
-        reading = (text, float(raw_score)) if sum(
-            1 for ch in text if "\u3400" <= ch <= "\u9fff") >= 2 else ("", 0.0)
-        if reading[1] > best[1]:
-            best = reading
-        if best[1] >= SURE_TEXT_SCORE:
-            break
+    best, likeliest = _read_spans(engine, ink, ellipse, spans, bool(names))
+    if 0 < likeliest.score < _REREAD_BELOW and seal.color in ("red", "blue") and roi.ndim == 3:
+        # A weak ring is often one that black print crosses (a cover's table): where the print
+        # lies over the ring, the stroke's colour is lost. Read it again with the print filled
+        # in from the ink around it, where the weak reading started.
+        clear = _colour_without_print(roi, ink)
+        again, likelier = _read_spans(engine, clear, ellipse, [likeliest.span], bool(names))
+        best = max(best, again, key=lambda r: r[1])
+        likeliest = max(likeliest, likelier, key=lambda r: r.score)
     text, score = best if best[1] >= MIN_TEXT_SCORE else ("", 0.0)
     fits: list[tuple[str, float]] = []
-    raw, raw_score, likeliest_probs = likeliest
+    raw, raw_score, likeliest_probs = likeliest.text, likeliest.score, likeliest.probs
     wanted = [n for n in dict.fromkeys(names) if _fits_reading(n, raw, raw_score)]
     if likeliest_probs is not None and wanted:
         totals = {n: _fit_totals(likeliest_probs, engine.classes, n) for n in wanted}
@@ -312,6 +319,45 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
             likeliest_probs, engine.classes, s)), 3))
             for s in sister_names(closest) if s not in wanted]
     return replace(seal, text=text, text_score=score, fits=tuple(fits))
+
+
+@dataclass(frozen=True)
+class _Raw:
+    """The recogniser's reading of one strip, before any is reported: its text and score, its
+    CTC output (None where no names are fitted) and the span unwrapped."""
+
+    text: str = ""
+    score: float = 0.0
+    probs: np.ndarray | None = None
+    span: tuple[float, float] = (0.0, 0.0)
+
+
+def _read_spans(
+    engine: RapidEngine, ink: np.ndarray, ellipse: tuple[float, float, float, float, float],
+    spans: Sequence[tuple[float, float]], with_probs: bool,
+) -> tuple[tuple[str, float], _Raw]:
+    """The surest reading of the spans in turn (stopping at a sure one), and the recogniser's
+    likeliest output: the names are fitted to the strip the recogniser liked best, even where
+    its reading was too weak to report, as a wrong name fits a legible ring badly however the
+    letters came out."""
+    best: tuple[str, float] = ("", 0.0)
+    likeliest = _Raw()
+    for span in spans:
+        strip = _strip(ink, ellipse, *span)
+        if with_probs:
+            raw, raw_score, probs = engine.read_line_probs(strip)
+        else:
+            (raw, raw_score), probs = engine.read_line(strip), None
+        if raw_score > likeliest.score:
+            likeliest = _Raw(raw, float(raw_score), probs, span)
+        text = _NAME_CHARS.sub("", raw)
+        reading = (text, float(raw_score)) if sum(
+            1 for ch in text if "\u3400" <= ch <= "\u9fff") >= 2 else ("", 0.0)
+        if reading[1] > best[1]:
+            best = reading
+        if best[1] >= SURE_TEXT_SCORE:
+            break
+    return best, likeliest
 
 
 def sister_names(name: str) -> tuple[str, ...]:

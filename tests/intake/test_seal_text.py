@@ -14,9 +14,12 @@ from intake.checks.seals_present import (
     SISTER_DOUBT,
     SISTER_OTHER,
 )
+from intake.model import Box, Seal, SealShape
 from intake.normalize import canonical_text
 from intake.ocr.rapid import RapidEngine
 from intake.seal_text import (
+    _colour_without_print,
+    _ink_image,
     match_organisation,
     name_fit,
     read_seal,
@@ -169,3 +172,20 @@ def test_a_sister_bodys_ring_fits_the_sister_far_better_and_the_owners_does_not(
 
     assert odds(stamped) >= SISTER_OTHER
     assert odds(owner) < SISTER_DOUBT
+
+
+def test_black_print_across_a_red_stroke_leaves_no_hole_in_the_seals_ink() -> None:
+    # Where a cover's black table text crosses the ring the stroke's colour is lost, which cut
+    # the ring's characters into pieces; a weakly read colour ring is read again with the print
+    # filled in from the ink around it, and print on bare paper becomes paper.
+    page = np.full((120, 120, 3), 235, np.uint8)
+    page[50:62, 10:110] = (40, 30, 200)  # a red stroke (BGR)
+    page[:, 58:62] = (25, 25, 25)  # black print across it, and across the paper
+    ring = Seal(Box(0, 0, 120, 120), SealShape.ROUND, "red", True, 0.9)
+    ink = _ink_image(page, ring, (0, 0))
+    assert ink[56, 60] > 200  # the hole the print leaves in the stroke
+    clear = _colour_without_print(page, ink)
+    assert clear[56, 60] < 100
+    assert clear[20, 60] > 200
+    assert clear[100, 60] > 200
+    assert (clear[56, 30], clear[20, 30]) == (ink[56, 30], ink[20, 30])  # the rest as it was
