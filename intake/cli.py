@@ -35,7 +35,7 @@ def make_verifier(engine: str) -> Verifier | None:
             read_line=lambda image: tesseract.ocr_text(image, psm=7),
             read_block=lambda image: tesseract.ocr_lines(image, psm=6),
         )
-    from intake.ocr import rapid
+    from intake.ocr import rapid, tesseract
     from intake.seal_text import read_seal
 
     rapid_engine = rapid.RapidEngine()
@@ -48,7 +48,8 @@ def make_verifier(engine: str) -> Verifier | None:
         return read_seal(image, seal, rapid_engine, owners)
 
     return Verifier("rapidocr", read_line=read_line, read_block=rapid_engine.ocr_lines,
-                    read_seal=read_ring)
+                    read_seal=read_ring,
+                    read_cell=lambda image: tesseract.ocr_text(image, psm=6))
 
 
 def _options(settings: Settings, args: argparse.Namespace,

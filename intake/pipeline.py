@@ -23,6 +23,7 @@ import numpy as np
 
 from intake import layout, load, prepare, quality
 from intake.checks import certificates, run_checks
+from intake.checks.field_match import LONE_READING_CONF
 from intake.dossier import PageResult
 from intake.errors import InputError, IntakeError, NotPrintoutError
 from intake.extract import (
@@ -64,6 +65,9 @@ class Verifier:
     read_block: Callable[[np.ndarray], list[Line]]
     # A seal read along its ring (text, score 0..1) and fitted to the organisations it may be.
     read_seal: Callable[[np.ndarray, Seal, tuple[str, ...]], Seal] | None = None
+    # The page engine's reading of one cell as a block: a second opinion where the precise
+    # engine reads a field otherwise than the record and the page pass read nothing usable.
+    read_cell: Callable[[np.ndarray], tuple[str, float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -256,10 +260,23 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
     owners = tuple(dict.fromkeys(str(record_value(record.data, f"identity.{key}") or "") for key in
                                  ("legal_entity", "recommending_unit", "association")))
 
+    def key_of(key: str, text: str) -> str | None:
+        spec = specs[key]
+        return canonical(spec.kind, text, spec.places)
+
+    def agrees(key: str, text: str) -> bool:
+        return key not in expected or key_of(key, text) == key_of(key, expected[key])
+
     def verified(f: Field) -> bool:
-        spec = specs[f.key]
-        return f.key not in expected or canonical(spec.kind, f.text, spec.places) == canonical(
-            spec.kind, expected[f.key], spec.places)
+        return agrees(f.key, f.text)
+
+    def alone(f: Field) -> bool:
+        """The precise engine's reading of the field stands alone against the record: the
+        page pass's, unsure, reads neither the record's value nor the precise one."""
+        if len(f.readings) != 2 or f.readings[0].conf >= LONE_READING_CONF:
+            return False
+        fast, precise = (key_of(f.key, r.text) for r in f.readings)
+        return not agrees(f.key, f.readings[1].text) and fast != precise
 
     def check(result: PageResult) -> PageResult:
         page = result.page
@@ -272,7 +289,9 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
         page_image = cv2.imread(result.image) if result.image and wanted else None
         if page_image is None or page.text_source is TextSource.TEXT_LAYER:
             return result
-        return _reread(result, todo, page_image, verifier, tuple(o for o in owners if o))
+        reread = _reread(result, todo, page_image, verifier, tuple(o for o in owners if o))
+        return _second_opinion(reread, [f for f in reread.fields if alone(f)], page_image,
+                               verifier)
 
     return check
 
@@ -304,6 +323,26 @@ def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
         read_seal = verifier.read_seal
         page = replace(page, seals=tuple(read_seal(image, s, owners) for s in page.seals))
     return replace(result, page=page, fields=tuple(fields), opinion=opinion)
+
+
+def _second_opinion(result: PageResult, alone: list[Field], image: np.ndarray,
+                    verifier: Verifier) -> PageResult:
+    """The page engine reads again, seal out, the cells of fields the precise engine alone
+    reads otherwise than the record: under a seal the page pass may read a name as "Di ru",
+    and the precise engine, sure of a misread character, would fail the field on its own.
+    The reading goes before the precise engine's, which stays the last word."""
+    read_cell = verifier.read_cell
+    if read_cell is None or not alone:
+        return result
+
+    def seconded(f: Field) -> Field:
+        if f not in alone or f.location.box is None:
+            return f
+        text, conf = read_cell(_cell_crop(image, f.location.box, result.page.dpi))
+        second = Reading(clean_ocr_text(text), conf, "tesseract:cell")
+        return replace(f, readings=(f.readings[0], second, f.readings[1]))
+
+    return replace(result, fields=tuple(seconded(f) for f in result.fields))
 
 
 def _reread_letter(page: Page, image: np.ndarray, verifier: Verifier) -> tuple[Line, ...]:

@@ -40,6 +40,8 @@ _RUN = re.compile(r"\d+")
 _VALID_LABEL = re.compile(r"有效期|有效.?至|效期至")
 _OTHER_DATE_LABEL = re.compile(r"发证|签发|初次|认可日期|颁发")
 _ISSUE_LABEL = re.compile(r"发证|签发")
+# The years a certificate's dates fall in, as the digits-only reading below reads them.
+_CERTIFICATE_YEARS = (1900, 2099)
 # A CMA certificate runs six years (检验检测机构资质认定管理办法), a CNAS accreditation
 # certificate as a rule six years too (CNAS-RC01): the validity its issue date implies.
 VALID_YEARS = 6
@@ -212,10 +214,12 @@ def runs_until(issued: date) -> date:
 
 
 def _date_in(text: str) -> tuple[date, bool] | None:
-    """The date in ``text`` and whether it was read as printed (False: only by its digits)."""
+    """The date in ``text`` and whether it was read as printed (False: only by its digits).
+    A year no certificate shows (5023 for 2023) is a misread digit, not a date: it is no
+    reading at all, so the page's other readings and the other volume decide."""
     day = parse_date(text)
     if day is not None:
-        return day, True
+        return (day, True) if _CERTIFICATE_YEARS[0] <= day.year <= _CERTIFICATE_YEARS[1] else None
     # Engines misread the date's own characters: 年]月 is 年1月, 2025御7月 is 2025年7月, 15日 is
     # 1511. Read as year, month, day by its digits, each run apart from the next by one or two
     # signs; such a reading may confirm the record, never contradict it.

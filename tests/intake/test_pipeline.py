@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 from intake.dossier import PageResult
-from intake.model import Page, PageKind
+from intake.model import Page, PageKind, Status
 from intake.pipeline import assign_copies
 
 
@@ -163,3 +163,54 @@ def test_a_certificate_the_page_pass_left_unsure_is_read_again_with_the_seal_out
     assert crop.shape[:2] == (2339, 1654)
     assert crop[1620, 950] > 200  # the seal's ring is gone
     assert crop[1620:1640, 1000:1100].min() < 100  # the print under it is not
+
+
+def test_a_field_the_page_pass_garbled_gets_a_second_reading_before_it_fails(monkeypatch):
+    """Under the cover seal tesseract read the lab name as "Di ru" and RapidOCR, sure of it,
+    read 质 as 债: a psm 6 reading of the cell settles it; a name printed otherwise still fails."""
+    import json
+
+    import numpy as np
+
+    from intake import pipeline
+    from intake.checks import field_match
+    from intake.model import Reading
+    from intake.record import record_from_dict
+    from tests.intake.checks.conftest import RECORD, form_copy
+
+    monkeypatch.setattr("intake.record.validate_record", lambda data, subject: None)
+    record = record_from_dict(json.loads(json.dumps(RECORD)))
+    monkeypatch.setattr(pipeline.cv2, "imread",
+                        lambda path: np.full((2339, 1654, 3), 255, np.uint8))
+    name = RECORD["identity"]["lab_name"]
+    misread = name.replace("质", "债")
+
+    def checked(fast, fast_conf, precise, cell):
+        cells = []
+
+        def read_cell(crop):
+            cells.append(crop.shape)
+            return cell, 88.6
+
+        verifier = pipeline.Verifier("fake", read_line=lambda crop: (precise, 99.0),
+                                     read_block=lambda crop: [], read_cell=read_cell)
+        page = next(p for p in form_copy(RECORD, 1) if any(
+            f.key == "identity.lab_name" for f in p.fields))
+        page = replace(page, image="page.jpg", fields=tuple(
+            replace(f, text=fast, readings=(Reading(fast, fast_conf, "tesseract"),))
+            if f.key == "identity.lab_name" else f for f in page.fields))
+        verified = pipeline.page_verifier(record, verifier)(page)
+        [finding] = [f for f in field_match.check([verified], record)
+                     if f.field == "identity.lab_name"]
+        return finding.status, [r["source"] for r in finding.evidence["readings"]], len(cells)
+
+    assert checked("Di ru", 0.0, misread, name) == (
+        Status.PASS, ["tesseract", "tesseract:cell", "fake:cell"], 1)
+    printed = name.replace("控制", "检测")  # the paper prints another name: both engines see it
+    assert checked("Di ru", 0.0, printed, printed)[0] is Status.FAIL
+    # A page pass sure of its reading, or unsure but reading what RapidOCR reads, is a second
+    # opinion already: no third read.
+    assert checked(printed, 93.0, printed, name) == (
+        Status.FAIL, ["tesseract", "fake:cell"], 0)
+    assert checked(printed, 45.7, printed, "|") == (
+        Status.FAIL, ["tesseract", "fake:cell"], 0)

@@ -204,6 +204,32 @@ def test_an_earlier_date_under_the_seal_fails_when_the_verifier_reads_it(record,
         ("certificate.in_force", "volume-2.pdf", "2019-12-23")}
 
 
+def test_a_year_no_certificate_shows_is_a_misread_and_the_verifier_s_reading_decides(
+        record, record_data):
+    old = certificate_text(record_data, "cnas", valid_until="2019-12-23")
+    misread = old.replace("有效期至: 2019年12月23日", "有效期特5019年12月23昌")  # 2 read as 5
+    results = _dossier(record_data, cnas1=misread, cnas2=old)
+    pieces = [("有效期至：2019年12月23日", 1000, 1600)]
+    results = [_reread(r, pieces) if r.page.kind_detail == "cnas" and r.copy == 1 else r
+               for r in results]
+    bad = [f for f in _copies(rule.check(results, record), Status.FAIL)
+           if f.evidence["certificate"] == "cnas"]
+    assert [(f.location.document, f.found) for f in bad] == [
+        ("volume-1.pdf", "2019年12月23日"), ("volume-2.pdf", "2019年12月23日")]
+    assert bad[0].evidence["checks"]["有效期至"]["confirmed_by"] is None  # read on its own page
+
+
+def test_a_clean_copy_whose_year_is_misread_does_not_fail(record, record_data):
+    clean = certificate_text(record_data, "cnas")
+    misread = clean.replace("有效期至: 2024年3月31日", "有效期至: 5024年3月31日")
+    findings = rule.check(_dossier(record_data, cnas1=misread, cnas2=misread), record)
+    assert not [f for f in findings if f.status is Status.FAIL]
+    no_issue_date = misread.replace("签发日期: 2018年4月1日\n", "")
+    findings = rule.check(_dossier(record_data, cnas1=no_issue_date), record)
+    assert {f.status for f in findings} == {Status.PASS}  # the other volume's copy shows it
+    assert "5024" not in "".join(f.message for f in findings)
+
+
 def test_a_number_the_page_pass_garbled_is_read_in_the_verifier_s_reading(record, record_data):
     garbled = certificate_text(record_data, "cnas").replace("(注册号: CNAS L0234)", "(注册号: 吕阳")
     results = _dossier(record_data, cnas1=garbled, cnas2=garbled)
