@@ -1552,7 +1552,43 @@ def _frames_in(
                                  px_per_mm, (*found, *new))
         if frame is not None:
             new.append(frame)
+    for p, q, angle in _square_partners(segs, angles, sides, wide, px_per_mm):
+        frame = _frame_from_pair(p, q, angle, ink, wide, bare, px_per_mm, (*found, *new))
+        if frame is not None:
+            new.append(frame)
     return new
+
+
+_SQUARE_MM = (20.0, 45.0)  # a square seal's side
+
+
+def _square_partners(
+    segs: np.ndarray, angles: np.ndarray, sides: np.ndarray, wide: np.ndarray, px_per_mm: float
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """For each long segment with paper on one side, the densest parallel line on its other
+    side a square's width away, as a segment facing it. A square seal has one Hough segment
+    per side at best: a chop across it, or print beside it, can leave no second one clear
+    enough to pair with (a seal's thick line also gives segments a few degrees off)."""
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    offsets = np.arange(_SQUARE_MM[0] * px_per_mm, _SQUARE_MM[1] * px_per_mm, 1.0)
+    t = np.linspace(0.1, 0.9, 24)
+    partners = []
+    for k in np.flatnonzero((lengths >= _SQUARE_MM[0] * px_per_mm) & (sides.min(axis=1) <= 0.1)):
+        seg, angle = segs[k], float(angles[k])
+        # Towards the inked side (the square's inside): column 1 of ``sides`` is +normal.
+        sign = 1.0 if sides[k, 1] > sides[k, 0] else -1.0
+        nx, ny = -math.sin(angle) * sign, math.cos(angle) * sign
+        fits = offsets <= 1.15 * lengths[k]
+        xs = seg[0] + t * (seg[2] - seg[0])
+        ys = seg[1] + t * (seg[3] - seg[1])
+        hit, _ = _lookup(wide, xs[None, :] + offsets[fits, None] * nx,
+                         ys[None, :] + offsets[fits, None] * ny)
+        share = hit.mean(axis=1)
+        if not len(share) or share.max() < 0.8:
+            continue
+        d = float(offsets[fits][int(np.argmax(share))])
+        partners.append((seg, seg + d * np.array([nx, ny, nx, ny]), angle))
+    return partners
 
 
 def _facing_pairs(
@@ -1771,6 +1807,14 @@ def _frame_evidence(
     ring_u = np.concatenate([ring_u.ravel(), np.tile([u0 - out_d, u1 + out_d], 8)])
     if ax.at(ring_u, ring_v, bare.covered).mean() > 0.5:
         return None
+    if _square_seal(u1 - u0, height, px_per_mm):
+        # A square seal's name fills it up to a thin inner line, so there is no paper just
+        # inside its sides; a chop across it or print along it can ink one side's outside
+        # and run on past one corner. All four sides must be whole and text must fill it.
+        if _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 1 \
+                or frame < 0.9 or out_sides[0] > 0.2 or not 0.2 <= inner <= 0.6:
+            return None
+        return frame, outside, inner
     if (
         _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 0
         or min(sides[:2]) < 0.85 or frame < 0.75 or frame - outside < 0.45
@@ -1779,6 +1823,11 @@ def _frame_evidence(
     ):
         return None
     return frame, outside, inner
+
+
+def _square_seal(length: float, height: float, px_per_mm: float) -> bool:
+    """Whether a frame has a square seal's shape and size."""
+    return length <= 1.15 * height and height >= _SQUARE_MM[0] * px_per_mm
 
 
 def _runs_on(

@@ -145,3 +145,23 @@ def test_gray_seal_mostly_off_the_page_is_not_reported() -> None:
     assert only(detect_seals(photocopy(whole), DPI)).box.iou(truth) >= 0.9
     stamp(cut, seal(ORGANISATIONS[2], seed=5), 2 * MM, 150 * MM)
     assert detect_seals(photocopy(cut), DPI) == []
+
+
+@pytest.mark.parametrize(("seed", "turn"), [(1, 6), (2, -4), (3, 0)])
+def test_gray_square_seal_with_a_chop_across_it_is_found_as_a_square(
+    seed: int, turn: float
+) -> None:
+    # A certificate copy: the chop crosses the square's side and a line of print runs under
+    # it, so no two of the square's sides are clear enough to pair as a chop's long sides are.
+    page = page_rgb()
+    stamp(page, rotate(seal("复印件与原件一致", mm=46, shape="rectangle", seed=31), 2),
+          70 * MM, 200 * MM)
+    square = rotate(seal(ORGANISATIONS[seed], mm=33, shape="square", seed=seed), turn)
+    truth = stamp(page, square, 100 * MM, 196 * MM)
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text((60 * MM, truth.y2 + 1 * MM), "本证书由国家认证认可监督管理委员会监制",
+                             font=font(round(4 * MM)), fill="black", anchor="lt")
+    found = detect_seals(photocopy(np.asarray(img)), DPI)
+    by_square = max(found, key=lambda s: s.box.iou(truth))
+    assert by_square.shape is SealShape.SQUARE
+    assert by_square.box.iou(truth) >= 0.8
