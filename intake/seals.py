@@ -1442,6 +1442,7 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     frames, seen = _gray_frames(ink, px_per_mm, ring_outlines, covered)
     frames += [f for f in _gray_frames(faint, px_per_mm, ring_outlines, covered, seen)[0]
                if not any(_same_stamp(f.outline, g.outline) for g in frames)]
+    frames += _chops_under_squares((ink, faint), px_per_mm, ring_outlines, covered, frames)
     framed: list[_Outline] = []
     # Largest first: the stretch of a chop between a ring over it and the chop's far end is
     # framed too (by the ring), and lies within the whole chop.
@@ -1455,6 +1456,28 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
         seals.append(Seal(box=box, shape=_classify(frame), color="gray", complete=True,
                           score=round(float(frame.score), 3)))
     return seals
+
+
+def _chops_under_squares(
+    masks: tuple[np.ndarray, np.ndarray], px_per_mm: float, rings: list[_Outline],
+    covered: np.ndarray, frames: list[_Evidence],
+) -> list[_Evidence]:
+    """Frames found, on the ink and then on the fainter ink, once the square seals' areas are
+    left out too, as the rings' are: a square stamped over a chop's end inks the paper round
+    the chop as a ring does. Only pages with a square seal are searched again."""
+    squares = [f.outline for f in frames if _classify(f) is SealShape.SQUARE]
+    if not squares:
+        return []
+    more = covered.copy()
+    for square in squares:
+        square.draw(more, 1.05)
+    new: list[_Evidence] = []
+    seen = None
+    for mask in masks:
+        found, seen = _gray_frames(mask, px_per_mm, rings, more, seen)
+        new += [f for f in found
+                if not any(_same_stamp(f.outline, g.outline) for g in (*frames, *new))]
+    return new
 
 
 _FRAME_MM = (10.0, 45.0)  # a frame's shorter side: 复印件与原件一致 chops ~15 mm, square seals

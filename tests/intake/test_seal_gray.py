@@ -165,3 +165,19 @@ def test_gray_square_seal_with_a_chop_across_it_is_found_as_a_square(
     by_square = max(found, key=lambda s: s.box.iou(truth))
     assert by_square.shape is SealShape.SQUARE
     assert by_square.box.iou(truth) >= 0.8
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_gray_chop_under_a_square_seal_is_found_with_it(seed: int) -> None:
+    # The square over the chop's end inks the paper round the chop, as a ring over it does.
+    page = page_rgb()
+    chop = stamp(page, seal("复印件与原件一致", mm=46, shape="rectangle", seed=31),
+                 70 * MM, 200 * MM)
+    square = stamp(page, seal(ORGANISATIONS[seed], mm=33, shape="square", seed=seed),
+                   98 * MM, 192 * MM)
+    found = detect_seals(photocopy(page), DPI)
+    assert len(found) == 2, found
+    assert max(s.box.iou(square) for s in found) >= 0.8
+    rect = max(found, key=lambda s: s.box.iou(chop))
+    assert rect.shape is SealShape.RECTANGLE
+    assert rect.box.iou(chop) >= 0.7
