@@ -1464,7 +1464,7 @@ def _chops_under_squares(
 ) -> list[_Evidence]:
     """Frames found, on the ink and then on the fainter ink, once the square seals' areas are
     left out too, as the rings' are: a square stamped over a chop's end inks the paper round
-    the chop as a ring does. Only pages with a square seal are searched again."""
+    the chop as a ring does. Only the ink that meets a square is searched again."""
     squares = [f.outline for f in frames if _classify(f) is SealShape.SQUARE]
     if not squares:
         return []
@@ -1474,7 +1474,7 @@ def _chops_under_squares(
     new: list[_Evidence] = []
     seen = None
     for mask in masks:
-        found, seen = _gray_frames(mask, px_per_mm, rings, more, seen)
+        found, seen = _gray_frames(mask, px_per_mm, rings, more, seen, squares)
         new += [f for f in found
                 if not any(_same_stamp(f.outline, g.outline) for g in (*frames, *new))]
     return new
@@ -1485,7 +1485,7 @@ _FRAME_MM = (10.0, 45.0)  # a frame's shorter side: 复印件与原件一致 cho
 
 def _gray_frames(
     ink: np.ndarray, px_per_mm: float, rings: list[_Outline], covered: np.ndarray,
-    seen: np.ndarray | None = None,
+    seen: np.ndarray | None = None, near: list[_Outline] | None = None,
 ) -> tuple[list[_Evidence], np.ndarray]:
     """Rectangular stamps on a gray page (复印件与原件一致 chops, square seals): a frame of two
     long parallel lines about 1 mm thick, closed by two sides, with text inside it and clear
@@ -1496,7 +1496,7 @@ def _gray_frames(
     them alone is not searched (Hough sees its ring as many chords, in parallel pairs);
     ``covered``: their disks, left out where the paper round a frame is looked at.
     ``seen``: the thick ink of a search already made on darker ink; places mostly seen there
-    are not searched again.
+    are not searched again. ``near``: only loops that overlap one of these are searched.
     """
     thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
@@ -1525,6 +1525,9 @@ def _gray_frames(
         x, y, w, h = _bounding(contour)
         if min(w, h) < lo_px or max(w, h) > hi_px or _within_ring(x, y, w, h, rings):
             continue
+        if near is not None and not any(_boxes_meet((x, y, x + w, y + h), o.extent())
+                                        for o in near):
+            continue
         if seen is not None and cv2.countNonZero(seen[y:y + h, x:x + w]) \
                 >= 0.9 * cv2.countNonZero(thick[y:y + h, x:x + w]):
             continue
@@ -1536,6 +1539,11 @@ def _gray_frames(
         segs = lines.reshape(-1, 4).astype(np.float64) + np.array([x, y, x, y], np.float64)
         found += _frames_in(segs, ink, wide, bare, px_per_mm, found)
     return found, thick
+
+
+def _boxes_meet(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two boxes (x0, y0, x1, y1) overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _within_ring(x: int, y: int, w: int, h: int, rings: list[_Outline]) -> bool:
@@ -1596,6 +1604,7 @@ def _square_partners(
     offsets = np.arange(_SQUARE_MM[0] * px_per_mm, _SQUARE_MM[1] * px_per_mm, 1.0)
     t = np.linspace(0.1, 0.9, 24)
     partners = []
+    tried: set[tuple[int, int, int]] = set()
     for k in np.flatnonzero((lengths >= _SQUARE_MM[0] * px_per_mm) & (sides.min(axis=1) <= 0.1)):
         seg, angle = segs[k], float(angles[k])
         # Towards the inked side (the square's inside): column 1 of ``sides`` is +normal.
@@ -1610,6 +1619,12 @@ def _square_partners(
         if not len(share) or share.max() < 0.8:
             continue
         d = float(offsets[fits][int(np.argmax(share))])
+        # Hough breaks a thick line into several segments, which would give the same square.
+        mid = (seg[0] + seg[2]) / 2 * nx + (seg[1] + seg[3]) / 2 * ny
+        place = (round(math.degrees(angle) / 2), round(mid / 4), round(d / 4))
+        if place in tried:
+            continue
+        tried.add(place)
         partners.append((seg, seg + d * np.array([nx, ny, nx, ny]), angle))
     return partners
 
