@@ -181,3 +181,19 @@ def test_gray_chop_under_a_square_seal_is_found_with_it(seed: int) -> None:
     rect = max(found, key=lambda s: s.box.iou(chop))
     assert rect.shape is SealShape.RECTANGLE
     assert rect.box.iou(chop) >= 0.7
+
+
+@pytest.mark.parametrize(("seed", "level", "turn"),
+                         [(1, 175, 0), (1, 175, -8), (2, 175, 0), (4, 150, 0)])
+def test_faint_gray_oval_fitted_to_its_inner_line_is_found(
+    seed: int, level: int, turn: float
+) -> None:
+    # An oval seal has a thin second line inside its ring; on a pale copy the first fit can
+    # settle on it, where the ring's profile fails.
+    page = page_rgb()
+    gray = (level, level, level)
+    oval = rotate(seal(ORGANISATIONS[seed % 5], mm=40, seed=seed, shape="oval", color=gray), turn)
+    truth = stamp(page, oval, 120 * MM, 200 * MM)
+    found = only(detect_seals(photocopy(page), DPI))
+    assert found.shape is SealShape.OVAL
+    assert found.box.iou(truth) >= 0.85
