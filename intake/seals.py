@@ -16,8 +16,8 @@ binding, 骑缝章) has ``complete=False`` and the box of its visible part.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -1367,13 +1367,22 @@ def _gray_oval(
         oval = _refine_oval(fit_mask, x0, y0, r0, outermost)
         if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
             continue
-        oval = _polish_oval(fit_grown, oval)
-        if max(oval.a, oval.b) >= OVAL_MIN_RATIO * min(oval.a, oval.b):
+        for polished in _polished_ovals(fit_grown, oval):
+            if max(polished.a, polished.b) < OVAL_MIN_RATIO * min(polished.a, polished.b):
+                continue
             for mask, grown in ((ink, wide), (faint, faint_wide)):
-                ring = _ring_at(mask, grown, x0, y0, r0, px_per_mm, ink, oval)
+                ring = _ring_at(mask, grown, x0, y0, r0, px_per_mm, ink, polished)
                 if ring is not None and ring.score >= GRAY_MIN_SCORE:
                     return ring
     return None
+
+
+def _polished_ovals(wide: np.ndarray, oval: _Outline) -> Iterator[_Outline]:
+    """The fitted oval polished, then (if that one fails) polished again from 6 % further
+    out: an oval seal has a thin second line about 1.5 mm inside its ring, and a fit to the
+    ink nearest Hough's guess can settle on it, or partly on it."""
+    yield _polish_oval(wide, oval)
+    yield _polish_oval(wide, replace(oval, a=1.06 * oval.a, b=1.06 * oval.b))
 
 
 # Hough's circle on an oval seal (40 x 30 to 45 x 30 mm) lies between its axes.
@@ -1465,6 +1474,7 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     frames, seen = _gray_frames(ink, px_per_mm, ring_outlines, covered)
     frames += [f for f in _gray_frames(faint, px_per_mm, ring_outlines, covered, seen)[0]
                if not any(_same_stamp(f.outline, g.outline) for g in frames)]
+    frames += _chops_under_squares((ink, faint), px_per_mm, ring_outlines, covered, frames)
     framed: list[_Outline] = []
     # Largest first: the stretch of a chop between a ring over it and the chop's far end is
     # framed too (by the ring), and lies within the whole chop.
@@ -1480,12 +1490,34 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     return seals
 
 
+def _chops_under_squares(
+    masks: tuple[np.ndarray, np.ndarray], px_per_mm: float, rings: list[_Outline],
+    covered: np.ndarray, frames: list[_Evidence],
+) -> list[_Evidence]:
+    """Frames found, on the ink and then on the fainter ink, once the square seals' areas are
+    left out too, as the rings' are: a square stamped over a chop's end inks the paper round
+    the chop as a ring does. Only the ink that meets a square is searched again."""
+    squares = [f.outline for f in frames if _classify(f) is SealShape.SQUARE]
+    if not squares:
+        return []
+    more = covered.copy()
+    for square in squares:
+        square.draw(more, 1.05)
+    new: list[_Evidence] = []
+    seen = None
+    for mask in masks:
+        found, seen = _gray_frames(mask, px_per_mm, rings, more, seen, squares)
+        new += [f for f in found
+                if not any(_same_stamp(f.outline, g.outline) for g in (*frames, *new))]
+    return new
+
+
 _FRAME_MM = (10.0, 45.0)  # a frame's shorter side: 复印件与原件一致 chops ~15 mm, square seals
 
 
 def _gray_frames(
     ink: np.ndarray, px_per_mm: float, rings: list[_Outline], covered: np.ndarray,
-    seen: np.ndarray | None = None,
+    seen: np.ndarray | None = None, near: list[_Outline] | None = None,
 ) -> tuple[list[_Evidence], np.ndarray]:
     """Rectangular stamps on a gray page (复印件与原件一致 chops, square seals): a frame of two
     long parallel lines about 1 mm thick, closed by two sides, with text inside it and clear
@@ -1496,7 +1528,7 @@ def _gray_frames(
     them alone is not searched (Hough sees its ring as many chords, in parallel pairs);
     ``covered``: their disks, left out where the paper round a frame is looked at.
     ``seen``: the thick ink of a search already made on darker ink; places mostly seen there
-    are not searched again.
+    are not searched again. ``near``: only loops that overlap one of these are searched.
     """
     thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
@@ -1525,6 +1557,9 @@ def _gray_frames(
         x, y, w, h = _bounding(contour)
         if min(w, h) < lo_px or max(w, h) > hi_px or _within_ring(x, y, w, h, rings):
             continue
+        if near is not None and not any(_boxes_meet((x, y, x + w, y + h), o.extent())
+                                        for o in near):
+            continue
         if seen is not None and cv2.countNonZero(seen[y:y + h, x:x + w]) \
                 >= 0.9 * cv2.countNonZero(thick[y:y + h, x:x + w]):
             continue
@@ -1536,6 +1571,11 @@ def _gray_frames(
         segs = lines.reshape(-1, 4).astype(np.float64) + np.array([x, y, x, y], np.float64)
         found += _frames_in(segs, ink, wide, bare, px_per_mm, found)
     return found, thick
+
+
+def _boxes_meet(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Whether two boxes (x0, y0, x1, y1) overlap."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def _within_ring(x: int, y: int, w: int, h: int, rings: list[_Outline]) -> bool:
@@ -1575,7 +1615,50 @@ def _frames_in(
                                  px_per_mm, (*found, *new))
         if frame is not None:
             new.append(frame)
+    for p, q, angle in _square_partners(segs, angles, sides, wide, px_per_mm):
+        frame = _frame_from_pair(p, q, angle, ink, wide, bare, px_per_mm, (*found, *new))
+        if frame is not None:
+            new.append(frame)
     return new
+
+
+_SQUARE_MM = (20.0, 45.0)  # a square seal's side
+
+
+def _square_partners(
+    segs: np.ndarray, angles: np.ndarray, sides: np.ndarray, wide: np.ndarray, px_per_mm: float
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """For each long segment with paper on one side, the densest parallel line on its other
+    side a square's width away, as a segment facing it. A square seal has one Hough segment
+    per side at best: a chop across it, or print beside it, can leave no second one clear
+    enough to pair with (a seal's thick line also gives segments a few degrees off)."""
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    offsets = np.arange(_SQUARE_MM[0] * px_per_mm, _SQUARE_MM[1] * px_per_mm, 1.0)
+    t = np.linspace(0.1, 0.9, 24)
+    partners = []
+    tried: set[tuple[int, int, int]] = set()
+    for k in np.flatnonzero((lengths >= _SQUARE_MM[0] * px_per_mm) & (sides.min(axis=1) <= 0.1)):
+        seg, angle = segs[k], float(angles[k])
+        # Towards the inked side (the square's inside): column 1 of ``sides`` is +normal.
+        sign = 1.0 if sides[k, 1] > sides[k, 0] else -1.0
+        nx, ny = -math.sin(angle) * sign, math.cos(angle) * sign
+        fits = offsets <= 1.15 * lengths[k]
+        xs = seg[0] + t * (seg[2] - seg[0])
+        ys = seg[1] + t * (seg[3] - seg[1])
+        hit, _ = _lookup(wide, xs[None, :] + offsets[fits, None] * nx,
+                         ys[None, :] + offsets[fits, None] * ny)
+        share = hit.mean(axis=1)
+        if not len(share) or share.max() < 0.8:
+            continue
+        d = float(offsets[fits][int(np.argmax(share))])
+        # Hough breaks a thick line into several segments, which would give the same square.
+        mid = (seg[0] + seg[2]) / 2 * nx + (seg[1] + seg[3]) / 2 * ny
+        place = (round(math.degrees(angle) / 2), round(mid / 4), round(d / 4))
+        if place in tried:
+            continue
+        tried.add(place)
+        partners.append((seg, seg + d * np.array([nx, ny, nx, ny]), angle))
+    return partners
 
 
 def _facing_pairs(
@@ -1794,6 +1877,14 @@ def _frame_evidence(
     ring_u = np.concatenate([ring_u.ravel(), np.tile([u0 - out_d, u1 + out_d], 8)])
     if _share(ax.at(ring_u, ring_v, bare.covered)) > 0.5:
         return None
+    if _square_seal(u1 - u0, height, px_per_mm):
+        # A square seal's name fills it up to a thin inner line, so there is no paper just
+        # inside its sides; a chop across it or print along it can ink one side's outside
+        # and run on past one corner. All four sides must be whole and text must fill it.
+        if _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 1 \
+                or frame < 0.9 or out_sides[0] > 0.2 or not 0.2 <= inner <= 0.6:
+            return None
+        return frame, outside, inner
     if (
         _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 0
         or min(sides[:2]) < 0.85 or frame < 0.75 or frame - outside < 0.45
@@ -1802,6 +1893,11 @@ def _frame_evidence(
     ):
         return None
     return frame, outside, inner
+
+
+def _square_seal(length: float, height: float, px_per_mm: float) -> bool:
+    """Whether a frame has a square seal's shape and size."""
+    return length <= 1.15 * height and height >= _SQUARE_MM[0] * px_per_mm
 
 
 def _runs_on(

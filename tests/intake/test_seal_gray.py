@@ -157,3 +157,55 @@ def test_circle_fit_recovers_a_ring_from_part_of_its_arc_and_refuses_a_line() ->
     assert fit == pytest.approx((312.4, 188.9, 57.5), abs=1.0)
     line = np.stack([np.arange(10.0), 2 * np.arange(10.0) + 5], 1)
     assert _fit_circle(line) is None
+
+
+@pytest.mark.parametrize(("seed", "turn"), [(1, 6), (2, -4), (3, 0)])
+def test_gray_square_seal_with_a_chop_across_it_is_found_as_a_square(
+    seed: int, turn: float
+) -> None:
+    # A certificate copy: the chop crosses the square's side and a line of print runs under
+    # it, so no two of the square's sides are clear enough to pair as a chop's long sides are.
+    page = page_rgb()
+    stamp(page, rotate(seal("复印件与原件一致", mm=46, shape="rectangle", seed=31), 2),
+          70 * MM, 200 * MM)
+    square = rotate(seal(ORGANISATIONS[seed], mm=33, shape="square", seed=seed), turn)
+    truth = stamp(page, square, 100 * MM, 196 * MM)
+    img = Image.fromarray(page)
+    ImageDraw.Draw(img).text((60 * MM, truth.y2 + 1 * MM), "本证书由国家认证认可监督管理委员会监制",
+                             font=font(round(4 * MM)), fill="black", anchor="lt")
+    found = detect_seals(photocopy(np.asarray(img)), DPI)
+    by_square = max(found, key=lambda s: s.box.iou(truth))
+    assert by_square.shape is SealShape.SQUARE
+    assert by_square.box.iou(truth) >= 0.8
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_gray_chop_under_a_square_seal_is_found_with_it(seed: int) -> None:
+    # The square over the chop's end inks the paper round the chop, as a ring over it does.
+    page = page_rgb()
+    chop = stamp(page, seal("复印件与原件一致", mm=46, shape="rectangle", seed=31),
+                 70 * MM, 200 * MM)
+    square = stamp(page, seal(ORGANISATIONS[seed], mm=33, shape="square", seed=seed),
+                   98 * MM, 192 * MM)
+    found = detect_seals(photocopy(page), DPI)
+    assert len(found) == 2, found
+    assert max(s.box.iou(square) for s in found) >= 0.8
+    rect = max(found, key=lambda s: s.box.iou(chop))
+    assert rect.shape is SealShape.RECTANGLE
+    assert rect.box.iou(chop) >= 0.7
+
+
+@pytest.mark.parametrize(("seed", "level", "turn"),
+                         [(1, 175, 0), (1, 175, -8), (2, 175, 0), (4, 150, 0)])
+def test_faint_gray_oval_fitted_to_its_inner_line_is_found(
+    seed: int, level: int, turn: float
+) -> None:
+    # An oval seal has a thin second line inside its ring; on a pale copy the first fit can
+    # settle on it, where the ring's profile fails.
+    page = page_rgb()
+    gray = (level, level, level)
+    oval = rotate(seal(ORGANISATIONS[seed % 5], mm=40, seed=seed, shape="oval", color=gray), turn)
+    truth = stamp(page, oval, 120 * MM, 200 * MM)
+    found = only(detect_seals(photocopy(page), DPI))
+    assert found.shape is SealShape.OVAL
+    assert found.box.iou(truth) >= 0.85
