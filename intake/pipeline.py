@@ -303,7 +303,10 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
     def check(result: PageResult) -> PageResult:
         page = result.page
         todo = [f for f in result.fields if not verified(f)]
-        opinion = result.opinion is not None and not recorded.read_as(result.opinion)
+        confirmed = recorded.confirmed(result.opinion) if result.opinion else None
+        if confirmed is not None:
+            result = replace(result, opinion=confirmed)
+        opinion = result.opinion is not None and confirmed is None
         # The letter's rule asks only whether the lab is named: named whole, it is.
         letter = page.kind is PageKind.LETTER and lab not in canonical_text(
             "\n".join([page.text, *(c.text for c in page.cells)]))
@@ -322,7 +325,7 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
 
 
 # What may follow the opinion sentence in its cell: the signature line, cut or whole.
-_SIGNATURE_MARKS = frozenset("推荐主管单位盖章（）()〈〉<>:：。")
+_SIGNATURE_MARKS = frozenset("推荐主管单位盖章（）()〈〉<>:： ")
 
 
 @dataclass(frozen=True)
@@ -342,14 +345,20 @@ class _RecordedOpinion:
             parsed = None
         return cls(canonical_text(str(text or "")), parsed)
 
-    def read_as(self, opinion: Opinion) -> bool:
-        """Whether the page pass read the record's sentence and date, every mark of the cell
-        seen (``Opinion.whole``), with nothing after the sentence but the signature line."""
-        read = canonical_text(opinion.text)
-        if not (opinion.whole and self.text and self.day and read.startswith(self.text)):
-            return False
-        rest = read[len(self.text):]
-        return set(rest) <= _SIGNATURE_MARKS and parse_date(opinion.date_text) == self.day
+    def confirmed(self, opinion: Opinion) -> Opinion | None:
+        """The page pass's opinion cut to its sentence, when it read the record's sentence and
+        date, every mark of the cell seen (``Opinion.whole``), and nothing after the sentence
+        but the signature line (often cut, as 推荐单位〈); else None."""
+        if not (opinion.whole and self.text and self.day
+                and parse_date(opinion.date_text) == self.day):
+            return None
+        text = opinion.text
+        # The longest start that reads as the record's sentence keeps its full stop.
+        end = next((i for i in range(len(text), 0, -1)
+                    if canonical_text(text[:i]) == self.text), None)
+        if end is None or not set(text[end:]) <= _SIGNATURE_MARKS:
+            return None
+        return replace(opinion, text=text[:end])
 
 
 def _reread(result: PageResult, todo: list[Field], image: np.ndarray,

@@ -201,6 +201,7 @@ def test_an_opinion_the_page_pass_read_whole_as_recorded_is_not_read_again(monke
     result = replace(result, image="page.jpg", opinion=replace(result.opinion, whole=True))
     verified = check(result)
     assert crops == []
+    assert verified.opinion.text == "同意该实验室通过初审。"  # the cut signature line left out
     assert [f.status.value for f in opinion.check([verified], record)
             if f.rule == "opinion.agrees"] == ["pass"]
 
