@@ -229,6 +229,9 @@ class Opinion:
     text: str
     date_text: str
     box: Box  # the value cell
+    # The page pass saw every mark in the cell (``pipeline.read_whole``): where its reading is
+    # also the record's, the precise engine has nothing to add.
+    whole: bool = False
 
 
 def approval_opinion(cells: tuple[Cell, ...]) -> Opinion | None:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from multiprocessing import forkserver
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from intake.checks.field_match import LONE_READING_CONF
 from intake.dossier import PageResult
 from intake.errors import InputError, IntakeError, NotPrintoutError
 from intake.extract import (
+    Opinion,
     approval_opinion,
     classify,
     footer_numbers,
@@ -46,8 +47,9 @@ from intake.model import (
     Report,
     Seal,
     TextSource,
+    Word,
 )
-from intake.normalize import canonical, clean_ocr_text
+from intake.normalize import canonical, canonical_text, clean_ocr_text, parse_date
 from intake.ocr import textlayer
 from intake.page_image import page_ink
 from intake.record import Record
@@ -144,9 +146,43 @@ def read_page(task: PageTask) -> PageResult:
         for lv in labelled_values(cells, printed_fields(task.campaign))
     ) if page_kind is PageKind.FORM else ()
     opinion = approval_opinion(cells) if page_kind is PageKind.APPROVAL else None
+    if opinion is not None and source is TextSource.TESSERACT:
+        words = [w for ln in lines for w in ln.words]
+        opinion = replace(opinion, whole=read_whole(ink_gray, opinion.box, words, dpi))
     # Only the pages the two bound copies are compared on carry their ink (rule copies.same).
     ink = page_ink(ink_gray, dpi) if page_kind in (PageKind.FORM, PageKind.APPROVAL) else None
     return PageResult(page, fields, opinion, image_path, ink=ink)
+
+
+# A word read with less confidence may be missing a character.
+SURE_CONF = 60.0
+# A character is about as wide as it is tall: a word much wider than its characters holds one
+# the engine dropped (the 不 of 不同意 read as 同意).
+_CHAR_WIDTH = 1.6
+
+
+def read_whole(gray: np.ndarray, box: Box, words: Sequence[Word], dpi: int) -> bool:
+    """Whether the page pass read every mark in a cell: each word read with confidence, none
+    wider than its characters, and no ink outside the words. A character the engine dropped
+    breaks one of these, so a reading that passes them can stand without a second engine."""
+    inside = [w for w in words if box.contains_point(*w.box.center)]
+    if not inside:
+        return False
+    size = float(np.median([w.box.h for w in inside]))
+    if any(w.conf < SURE_CONF and any(ch.isalnum() for ch in w.text) for w in inside):
+        return False
+    if any(w.box.w > _CHAR_WIDTH * size * max(1, len(w.text)) for w in inside):
+        return False
+    inset = max(2, round(dpi * 0.6 / 25.4))
+    x0, y0 = box.x + inset, box.y + inset
+    ink = np.asarray(gray[y0:box.y2 - inset, x0:box.x2 - inset] < 128, dtype=np.uint8)
+    margin = max(2, round(size / 6))
+    for w in inside:
+        ink[max(0, w.box.y - y0 - margin):max(0, w.box.y2 - y0 + margin),
+            max(0, w.box.x - x0 - margin):max(0, w.box.x2 - x0 + margin)] = 0
+    _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    # Specks and the ends of strokes poking out of a box are smaller than any character.
+    return not bool((stats[1:, cv2.CC_STAT_AREA] >= size * size / 16).any())
 
 
 def _slug(name: str) -> str:
@@ -278,26 +314,75 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
         fast, precise = (key_of(f.key, r.text) for r in f.readings)
         return not agrees(f.key, f.readings[1].text) and fast != precise
 
+    recorded = _RecordedOpinion.of(record)
+    lab = canonical_text(record.lab_name)
+
     def check(result: PageResult) -> PageResult:
         page = result.page
         todo = [f for f in result.fields if not verified(f)]
-        wanted = (todo or result.opinion is not None or page.kind is PageKind.LETTER
+        confirmed = recorded.confirmed(result.opinion) if result.opinion else None
+        if confirmed is not None:
+            result = replace(result, opinion=confirmed)
+        opinion = result.opinion is not None and confirmed is None
+        # The letter's rule asks only whether the lab is named: named whole, it is.
+        letter = page.kind is PageKind.LETTER and lab not in canonical_text(
+            "\n".join([page.text, *(c.text for c in page.cells)]))
+        wanted = (todo or opinion or letter
                   or (page.kind is PageKind.CERTIFICATE and not certificates.settled(result,
                                                                                       record))
                   or (page.seals and verifier.read_seal is not None
-                      and page.kind in (PageKind.FORM, PageKind.APPROVAL)))
+                      and page.kind in (PageKind.FORM, PageKind.APPROVAL, PageKind.LETTER)))
         page_image = cv2.imread(result.image) if result.image and wanted else None
         if page_image is None or page.text_source is TextSource.TEXT_LAYER:
             return result
-        reread = _reread(result, todo, page_image, verifier, tuple(o for o in owners if o))
+        reread = _reread(result, todo, page_image, verifier, tuple(o for o in owners if o),
+                         opinion=opinion, letter=letter)
         return _second_opinion(reread, [f for f in reread.fields if alone(f)], page_image,
                                verifier)
 
     return check
 
 
+# What may follow the opinion sentence in its cell: the signature line, cut or whole.
+_SIGNATURE_MARKS = frozenset("推荐主管单位盖章（）()〈〉<>:： ")
+
+
+@dataclass(frozen=True)
+class _RecordedOpinion:
+    """The recommending unit's opinion and its date as the online record holds them."""
+
+    text: str
+    day: date | None
+
+    @classmethod
+    def of(cls, record: Record) -> _RecordedOpinion:
+        text = record_value(record.data, "opinions.recommending_unit.text")
+        day = record_value(record.data, "opinions.recommending_unit.date")
+        try:
+            parsed = date.fromisoformat(str(day)) if day else None
+        except ValueError:
+            parsed = None
+        return cls(canonical_text(str(text or "")), parsed)
+
+    def confirmed(self, opinion: Opinion) -> Opinion | None:
+        """The page pass's opinion cut to its sentence, when it read the record's sentence and
+        date, every mark of the cell seen (``Opinion.whole``), and nothing after the sentence
+        but the signature line (often cut, as 推荐单位〈); else None."""
+        if not (opinion.whole and self.text and self.day
+                and parse_date(opinion.date_text) == self.day):
+            return None
+        text = opinion.text
+        # The longest start that reads as the record's sentence keeps its full stop.
+        end = next((i for i in range(len(text), 0, -1)
+                    if canonical_text(text[:i]) == self.text), None)
+        if end is None or not set(text[end:]) <= _SIGNATURE_MARKS:
+            return None
+        return replace(opinion, text=text[:end])
+
+
 def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
-            verifier: Verifier, owners: tuple[str, ...] = ()) -> PageResult:
+            verifier: Verifier, owners: tuple[str, ...] = (), *, opinion: bool = True,
+            letter: bool = True) -> PageResult:
     page = result.page
     fields = []
     for f in result.fields:
@@ -307,13 +392,13 @@ def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
             fields.append(replace(f, readings=(*f.readings, reading)))
         else:
             fields.append(f)
-    opinion = result.opinion
-    if opinion is not None:
-        lines = verifier.read_block(_cell_crop(image, opinion.box, page.dpi))
-        reread = split_opinion(_block_text(lines), opinion.box)
+    written = result.opinion
+    if written is not None and opinion:
+        lines = verifier.read_block(_cell_crop(image, written.box, page.dpi))
+        reread = split_opinion(_block_text(lines), written.box)
         if reread.text:
-            opinion = reread
-    if page.kind is PageKind.LETTER:
+            written = reread
+    if page.kind is PageKind.LETTER and letter:
         page = replace(page, lines=_reread_letter(page, image, verifier))
     if page.kind is PageKind.CERTIFICATE:
         # The validity date is printed under the issuing body's seal: read with the seal out.
@@ -322,7 +407,7 @@ def _reread(result: PageResult, todo: list[Field], image: np.ndarray,
     if verifier.read_seal is not None and page.seals and page.kind is not PageKind.CERTIFICATE:
         read_seal = verifier.read_seal
         page = replace(page, seals=tuple(read_seal(image, s, owners) for s in page.seals))
-    return replace(result, page=page, fields=tuple(fields), opinion=opinion)
+    return replace(result, page=page, fields=tuple(fields), opinion=written)
 
 
 def _second_opinion(result: PageResult, alone: list[Field], image: np.ndarray,

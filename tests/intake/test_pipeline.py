@@ -214,3 +214,118 @@ def test_a_field_the_page_pass_garbled_gets_a_second_reading_before_it_fails(mon
         Status.FAIL, ["tesseract", "fake:cell"], 0)
     assert checked(printed, 45.7, printed, "|") == (
         Status.FAIL, ["tesseract", "fake:cell"], 0)
+
+
+def _opinion_verifier(monkeypatch, paper):
+    """A page verifier whose precise engine reads ``paper`` in the opinion cell, and the
+    crops it was asked to read."""
+    import json
+
+    import numpy as np
+
+    from intake import pipeline
+    from intake.model import Box, Line
+    from intake.record import record_from_dict
+    from tests.intake.checks.conftest import RECORD
+
+    monkeypatch.setattr("intake.record.validate_record", lambda data, subject: None)
+    record = record_from_dict(json.loads(json.dumps(RECORD)))
+    monkeypatch.setattr(pipeline.cv2, "imread",
+                        lambda path: np.full((2339, 1654, 3), 255, np.uint8))
+    crops = []
+
+    def read_block(crop):
+        crops.append(crop.shape)
+        return [Line(paper, Box(10, 10, 600, 40), 99.0),
+                Line("2021年4月20日", Box(300, 700, 300, 40), 99.0)]
+
+    verifier = pipeline.Verifier("fake", read_line=lambda crop: ("", 0.0), read_block=read_block)
+    return record, pipeline.page_verifier(record, verifier), crops
+
+
+def test_an_opinion_the_page_pass_read_whole_as_recorded_is_not_read_again(monkeypatch):
+    from intake.checks import opinion
+    from tests.intake.checks.conftest import approval
+
+    record, check, crops = _opinion_verifier(monkeypatch, "同意该实验室通过初审。")
+    result = approval(1, seals=False, text="同意该实验室通过初审。推荐单位〈")
+    result = replace(result, image="page.jpg", opinion=replace(result.opinion, whole=True))
+    verified = check(result)
+    assert crops == []
+    assert verified.opinion.text == "同意该实验室通过初审。"  # the cut signature line left out
+    assert [f.status.value for f in opinion.check([verified], record)
+            if f.rule == "opinion.agrees"] == ["pass"]
+
+
+def test_a_negation_the_page_pass_may_have_dropped_is_read_again_and_fails(monkeypatch):
+    """Paper says 不同意; the page pass read 同意 but did not see every mark in the cell: the
+    precise engine reads the cell again and the opinion fails."""
+    from intake.checks import opinion
+    from tests.intake.checks.conftest import approval
+
+    record, check, crops = _opinion_verifier(monkeypatch, "不同意该实验室通过初审。")
+    result = replace(approval(1, seals=False), image="page.jpg")
+    assert not result.opinion.whole
+    verified = check(result)
+    assert len(crops) == 1
+    assert verified.opinion.text == "不同意该实验室通过初审。"
+    assert [f.status.value for f in opinion.check([verified], record)
+            if f.rule == "opinion.agrees"] == ["fail"]
+
+
+def test_an_opinion_read_whole_but_not_as_recorded_is_read_again(monkeypatch):
+    from tests.intake.checks.conftest import approval
+
+    _, check, crops = _opinion_verifier(monkeypatch, "同意该实验室通过初审。")
+    for text, day in (("同意该实验室通过初审。但暂不推荐", "2021年4月20日"),
+                      ("同意该实验室通过初审。", "2021年4月21日")):
+        result = approval(1, seals=False, text=text, date=day)
+        check(replace(result, image="page.jpg", opinion=replace(result.opinion, whole=True)))
+    assert len(crops) == 2
+
+
+def test_a_letter_naming_the_lab_whole_keeps_the_page_pass_reading(monkeypatch):
+    from tests.intake.checks.conftest import RECORD, letter
+
+    _, check, crops = _opinion_verifier(monkeypatch, "")
+    named = replace(letter(RECORD["identity"]["lab_name"], seals=False), image="page.jpg")
+    assert check(named) == named
+    check(replace(letter("国家电线电缆产品质量", seals=False), image="page.jpg"))
+    assert len(crops) == 1
+
+
+def _written_cell(text):
+    """A gray cell with ``text`` printed in it, and one word per character as the page pass
+    would read them (boxes in the cell's pixels)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from intake.model import Box, Word
+    from tests.intake.pagedraw import font
+
+    face = font(33)
+    image = Image.new("L", (900, 200), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((60, 60), text, font=face, fill=0)
+    words = []
+    for i, ch in enumerate(text):
+        x = 60 + round(face.getlength(text[:i]))
+        x0, y0, x1, y1 = draw.textbbox((x, 60), ch, font=face)
+        words.append(Word(ch, Box(x0, y0, x1 - x0, y1 - y0), 95.0))
+    return np.asarray(image), Box(0, 0, 900, 200), words
+
+
+def test_a_cell_is_read_whole_only_when_no_character_was_dropped():
+    from intake.model import Box, Word
+    from intake.pipeline import read_whole
+
+    gray, cell, words = _written_cell("不同意该实验室通过初审。")
+    assert read_whole(gray, cell, words, 200)
+    # the 不 not read at all: its ink lies outside every word
+    assert not read_whole(gray, cell, words[1:], 200)
+    # the 不 inside a word that reads only 同
+    bu, tong = words[0].box, words[1].box
+    glued = Word("同", Box(bu.x, tong.y, tong.x2 - bu.x, tong.h), 95.0)
+    assert not read_whole(gray, cell, [glued, *words[2:]], 200)
+    # the 不 read with little confidence
+    assert not read_whole(gray, cell, [replace(words[0], conf=30.0), *words[1:]], 200)
