@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -53,6 +54,7 @@ _GAP_INK = 0.03  # share of the busiest row's ink below which a row is paper bet
 _PIECE_SHARE = 0.55  # a stretch of ink shorter than this share of a character is part of one
 _PIECE_MAX = 1.25  # and joined to its neighbour only where the two are no longer than this
 _PAPER = 200  # ink image's shade (0..255) from which on a pixel is paper, whatever Otsu says
+_LINE_SHARE = 0.4  # a straight stroke this long (share of the seal's inside) is no character's
 _BLANK_CELL = 0.02  # share of inked pixels below which a cell of the grid holds no character
 # Words that say what kind of body an organisation is, each with the word of the same length
 # that names another legal entity: 检验 for 检测, 研究所 for 研究院. No recogniser confuses their
@@ -474,7 +476,7 @@ def _square_line(square: np.ndarray) -> np.ndarray | None:
     white) laid out in reading order in one line, columns right to left and each top to
     bottom; None where no column is found. Each character is scaled to a square, which also
     widens the narrow characters of a seal with more rows than columns again."""
-    inked = _inked(square)
+    inked = _inked(square) & ~_long_lines(_inked(square))
     # Rows are found across all columns, where one character's own gap (监, 二) is filled by
     # its neighbours'; the last column may stop short, leaving its lower cells blank.
     rows = _pieces(inked.sum(axis=1))
@@ -497,6 +499,18 @@ def _square_line(square: np.ndarray) -> np.ndarray | None:
     return cv2.copyMakeBorder(line, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
 
 
+def _long_lines(inked: np.ndarray) -> np.ndarray:
+    """Straight strokes in ``inked`` longer than ``_LINE_SHARE`` of its side, and their edges:
+    no character has one, but the frame of a chop stamped across the seal does, and it would
+    fill the gaps between rows and columns."""
+    length = max(8, round(_LINE_SHARE * max(inked.shape)))
+    mask = inked.astype(np.uint8)
+    lines = np.maximum(cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)),
+                       cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)))
+    found: np.ndarray = cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0
+    return found
+
+
 def _pieces(profile: np.ndarray, least: float = 0.0) -> list[tuple[int, int]]:
     """(start, end) of each inked stretch of ``profile`` (ink per row or column), gaps of
     paper between; a stretch much shorter than the typical one is part of a character split
@@ -512,7 +526,20 @@ def _pieces(profile: np.ndarray, least: float = 0.0) -> list[tuple[int, int]]:
     size = max(least, float(np.percentile([b - a for a, b in pieces], 75)))  # split: short
     pieces = _joined(pieces, size)
     # What is still short is no character: a speck, or a remnant of the frame.
-    return [(a, b) for a, b in pieces if b - a >= _PIECE_SHARE * size]
+    pieces = [(a, b) for a, b in pieces if b - a >= _PIECE_SHARE * size]
+    return _split_long(pieces) if pieces else []
+
+
+def _split_long(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``pieces`` with each as long as two or more typical ones cut evenly: the gap between
+    two characters that other ink (a chop's words) bridges."""
+    typical = float(np.median([b - a for a, b in pieces]))
+    cut: list[tuple[int, int]] = []
+    for a, b in pieces:
+        parts = max(1, round((b - a) / typical))
+        edges = np.linspace(a, b, parts + 1).round().astype(int)
+        cut += [(int(x), int(y)) for x, y in pairwise(edges)]
+    return cut
 
 
 def _joined(pieces: list[tuple[int, int]], size: float) -> list[tuple[int, int]]:

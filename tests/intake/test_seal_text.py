@@ -129,6 +129,22 @@ def test_a_square_seal_on_a_page_scanned_upside_down_is_read_the_right_way_up(
     assert match_organisation(text, ORGANISATIONS)[0] == name, text
 
 
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_square_seal_under_a_copy_chops_frame_is_still_read(engine: RapidEngine, seed: int
+                                                               ) -> None:
+    # On a certificate copy the 复印件与原件一致 chop's frame runs through the square's rows
+    # and columns, bridging the gaps they are found by.
+    name = ORGANISATIONS[seed]
+    page = page_rgb()
+    stamp(page, rotate(seal("复印件与原件一致", mm=46, shape="rectangle", seed=31), 3),
+          70 * MM, 200 * MM)
+    square = stamp(page, seal(name, mm=30, shape="square", seed=seed), 94 * MM, 194 * MM)
+    image = bgr(page)
+    found = max(detect_seals(image, DPI), key=lambda s: s.box.iou(square))
+    text, _ = read_seal_text(image, found, engine)
+    assert match_organisation(text, ORGANISATIONS)[0] == name, text
+
+
 def _sure_of(path: list[int], classes: int = 7) -> np.ndarray:
     """CTC frames of a recogniser sure of ``path`` (class 0 the blank)."""
     probs = np.full((len(path), classes), 0.001, np.float32)
