@@ -1,8 +1,9 @@
-"""Read the organisation's name on a round or oval seal, and match it against known names.
+"""Read the organisation's name on a round, oval or square seal, and match it against known names.
 
-The name runs along the seal's upper arc with each character's top towards the rim. A polar
-unwrap turns that arc into a straight line, which the recogniser reads like any other line.
-Nothing is guessed: a seal that cannot be read gives ("", 0.0).
+On a round or oval seal the name runs along the upper arc with each character's top towards the
+rim. A polar unwrap turns that arc into a straight line, which the recogniser reads like any other
+line. A square seal's name stands in columns read from the right; its characters are cut out and
+laid in one line in that order. Nothing is guessed: a seal that cannot be read gives ("", 0.0).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -44,6 +46,16 @@ _FIT_FREE_ENDS = 2  # characters the ring's ends may lose, at each end
 _FIT_MAX_LOST = 3  # and at both ends together
 _FIT_LOST_COST = 1.0  # log-likelihood charged per character lost at an end
 _NO_FIT = -99.0  # a name the line cannot hold at all
+# Quarter turns a square seal is read in, as it lies first. Not sideways: the recogniser reads
+# a column of turned characters as surely as upright ones, so no score tells those turns apart.
+_SQUARE_TURNS = (0, 2)
+_FRAME_SHARE = 0.12  # a square seal's frame lines lie in this outer share of its side
+_GAP_INK = 0.03  # share of the busiest row's ink below which a row is paper between characters
+_PIECE_SHARE = 0.55  # a stretch of ink shorter than this share of a character is part of one
+_PIECE_MAX = 1.25  # and joined to its neighbour only where the two are no longer than this
+_PAPER = 200  # ink image's shade (0..255) from which on a pixel is paper, whatever Otsu says
+_LINE_SHARE = 0.4  # a straight stroke this long (share of the seal's inside) is no character's
+_BLANK_CELL = 0.02  # share of inked pixels below which a cell of the grid holds no character
 # Words that say what kind of body an organisation is, each with the word of the same length
 # that names another legal entity: 检验 for 检测, 研究所 for 研究院. No recogniser confuses their
 # characters, so a ring that shows the other word is a sister body's seal, not a misread.
@@ -261,8 +273,9 @@ def _read(engine: RapidEngine, strip: np.ndarray) -> tuple[str, float]:
 
 
 def read_seal_text(bgr: np.ndarray, seal: Seal, engine: RapidEngine) -> tuple[str, float]:
-    """The organisation's name along the upper arc of a round or oval seal, and the
-    recogniser's score (0..1); ("", 0.0) for square seals, cut seals and unreadable ones.
+    """The organisation's name along the upper arc of a round or oval seal (in the columns of a
+    square one, ``_read_square``), and the recogniser's score (0..1); ("", 0.0) for rectangular
+    chops, cut seals and unreadable ones.
 
     The name is looked for opposite the widest gap in the ring text, so that the unwrap starts
     in that gap whichever way the stamp was turned; when that reading is weak, the seal's top
@@ -279,7 +292,7 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
     """``seal`` with its ring read (as ``read_seal_text``) and, for each of ``names`` the ring
     can be compared with, how well that name explains the ring (``name_fit``), and the same for
     the sister names of the name that explains it best (``sister_fit``)."""
-    if seal.shape not in (SealShape.ROUND, SealShape.OVAL) or not seal.complete:
+    if seal.shape not in (SealShape.ROUND, SealShape.OVAL, SealShape.SQUARE) or not seal.complete:
         return replace(seal, text="", text_score=0.0, fits=())
     height, width = bgr.shape[:2]
     box = seal.box.pad(max(4, round(0.06 * max(seal.box.w, seal.box.h))), width, height)
@@ -287,6 +300,11 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
     if roi.size == 0 or min(roi.shape[:2]) < 40:
         return replace(seal, text="", text_score=0.0, fits=())
     ink = _ink_image(roi, seal, (box.x, box.y))
+    if seal.shape is SealShape.SQUARE:
+        if seal.color in ("red", "blue") and roi.ndim == 3:
+            ink = _colour_without_print(roi, ink)  # a table's rules would split its rows
+        at = (seal.box.x - box.x, seal.box.y - box.y, seal.box.w, seal.box.h)
+        return _with_reading(seal, engine, names, *_read_square(engine, ink, at, bool(names)))
     ellipse = _outline(ink, seal, (box.x, box.y))
     if ellipse[2] <= 0 or ellipse[3] <= 0:
         return replace(seal, text="", text_score=0.0, fits=())
@@ -305,6 +323,13 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
         again, likelier = _read_spans(engine, clear, ellipse, [likeliest.span], bool(names))
         best = max(best, again, key=lambda r: r[1])
         likeliest = max(likeliest, likelier, key=lambda r: r.score)
+    return _with_reading(seal, engine, names, best, likeliest)
+
+
+def _with_reading(seal: Seal, engine: RapidEngine, names: Sequence[str],
+                  best: tuple[str, float], likeliest: _Raw) -> Seal:
+    """``seal`` with the surest reading reported (where sure enough) and ``names`` fitted to
+    the recogniser's likeliest output, as ``read_seal`` says."""
     text, score = best if best[1] >= MIN_TEXT_SCORE else ("", 0.0)
     fits: list[tuple[str, float]] = []
     raw, raw_score, likeliest_probs = likeliest.text, likeliest.score, likeliest.probs
@@ -358,6 +383,184 @@ def _read_spans(
         if best[1] >= SURE_TEXT_SCORE:
             break
     return best, likeliest
+
+
+def _read_square(engine: RapidEngine, ink: np.ndarray, at: tuple[int, int, int, int],
+                 with_probs: bool) -> tuple[tuple[str, float], _Raw]:
+    """The surest reading of the square seal whose box in ``ink`` is ``at`` (x, y, w, h), and
+    the recogniser's likeliest output, as ``_read_spans`` gives them for a ring. The seal is
+    read as it lies and, when that is weak, upside down (a page scanned the wrong way up)."""
+    square = _upright_square(ink, at)
+    best: tuple[str, float] = ("", 0.0)
+    likeliest = _Raw()
+    if square is None:
+        return best, likeliest
+    for quarters in _SQUARE_TURNS:
+        line = _square_line(np.rot90(square, quarters))
+        if line is None:
+            continue
+        reading, raw = _read_line(engine, line, with_probs)
+        best = max(best, reading, key=lambda r: r[1])
+        likeliest = max(likeliest, raw, key=lambda r: r.score)
+        if best[1] >= SURE_TEXT_SCORE:
+            break
+    return best, likeliest
+
+
+def _read_line(engine: RapidEngine, line: np.ndarray, with_probs: bool
+               ) -> tuple[tuple[str, float], _Raw]:
+    """The reading of one line image (("", 0.0) unless it holds two Chinese characters), and
+    the recogniser's raw output."""
+    if with_probs:
+        raw, raw_score, probs = engine.read_line_probs(line)
+    else:
+        (raw, raw_score), probs = engine.read_line(line), None
+    text = _NAME_CHARS.sub("", raw)
+    chinese = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    return (text, float(raw_score)) if chinese >= 2 else ("", 0.0), _Raw(
+        raw, float(raw_score), probs)
+
+
+def _inked(ink: np.ndarray) -> np.ndarray:
+    """Where ``ink`` (black on white) is inked: darker than Otsu's cut, as a faded seal's
+    strokes are a mid gray, but never at paper's shade."""
+    cut, _ = cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    inked: np.ndarray = ink < min(cut, _PAPER)
+    return inked
+
+
+def _upright_square(ink: np.ndarray, at: tuple[int, int, int, int]) -> np.ndarray | None:
+    """The inside of the inner frame of the square seal whose box in ``ink`` (black on white)
+    is ``at``, turned upright (to the nearest quarter turn); None where no frame is found."""
+    x, y, w, h = at
+    mask = np.zeros(ink.shape, np.uint8)  # ink outside the box is another stamp's (a chop)
+    mask[y:y + h, x:x + w] = _inked(ink[y:y + h, x:x + w])
+    # Worn ink and print crossing the frame break it up: closed, the seal is one blot.
+    reach = max(3, round(min(ink.shape) / 30))
+    blots = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((reach, reach), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(blots, connectivity=8)
+    if count < 2:
+        return None
+    seal = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    points = cv2.findNonZero(((labels == seal) & (mask > 0)).astype(np.uint8))
+    (cx, cy), (width, height), angle = cv2.minAreaRect(points)
+    if min(width, height) < 24:
+        return None
+    angle = (angle + 45) % 90 - 45  # the square's own turn, not which side is up
+    turn = np.asarray(cv2.getRotationMatrix2D((cx, cy), angle, 1.0), np.float64)
+    side = round(max(width, height))
+    turn[:, 2] += np.array([side / 2 - cx, side / 2 - cy])  # the seal's centre to the middle
+    upright = cv2.warpAffine(ink, turn, (side, side), flags=cv2.INTER_LINEAR, borderValue=255)
+    return _inside_frame(upright)
+
+
+def _inside_frame(square: np.ndarray) -> np.ndarray | None:
+    """What lies inside a square seal's frame lines: the innermost line (a row or column
+    mostly inked) in the outer ``_FRAME_SHARE`` of any side, and as deep on every side, as the
+    frame is the same all round and worn ink or print can hide its inner line on one."""
+    side = square.shape[0]
+    reach = max(2, round(_FRAME_SHARE * side))
+    inked = _inked(square)
+    depths = [int(lines.max()) + 2 for profile in (inked.mean(axis=1), inked.mean(axis=0))
+              for edge in (profile[:reach], profile[::-1][:reach])
+              if (lines := np.nonzero(edge > 0.5)[0]).size]
+    depth = max(depths, default=reach)
+    if side - 2 * depth < 16:
+        return None
+    inside: np.ndarray = square[depth:side - depth, depth:side - depth]
+    return inside
+
+
+def _square_line(square: np.ndarray) -> np.ndarray | None:
+    """A square seal's characters (``square``: the ink inside its frame, upright, black on
+    white) laid out in reading order in one line, columns right to left and each top to
+    bottom; None where no column is found. Each character is scaled to a square, which also
+    widens the narrow characters of a seal with more rows than columns again."""
+    inked = _inked(square) & ~_long_lines(_inked(square))
+    # Rows are found across all columns, where one character's own gap (监, 二) is filled by
+    # its neighbours'; the last column may stop short, leaving its lower cells blank.
+    rows = _pieces(inked.sum(axis=1))
+    if not rows:
+        return None
+    # A column of left-and-right characters (所, 研) in faint ink shows gaps as wide as those
+    # between columns; a column is at least as wide as a row is high, or its characters would
+    # be squeezed, which the rows tell.
+    height = float(np.percentile([b - a for a, b in rows], 75))
+    columns = _pieces(inked.sum(axis=0), height)
+    cells = [square[top:bottom, left:right] for left, right in reversed(columns)
+             for top, bottom in rows if inked[top:bottom, left:right].mean() > _BLANK_CELL]
+    if not cells:
+        return None
+    size = _STRIP_HEIGHT - 16
+    gap = np.full((size, size // 6), 255, np.uint8)
+    parts = [p for cell in cells for p in (
+        cv2.resize(cell, (size, size), interpolation=cv2.INTER_AREA), gap)]
+    line = np.hstack(parts[:-1])
+    return cv2.copyMakeBorder(line, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
+
+
+def _long_lines(inked: np.ndarray) -> np.ndarray:
+    """Straight strokes in ``inked`` longer than ``_LINE_SHARE`` of its side, and their edges:
+    no character has one, but the frame of a chop stamped across the seal does, and it would
+    fill the gaps between rows and columns."""
+    length = max(8, round(_LINE_SHARE * max(inked.shape)))
+    mask = inked.astype(np.uint8)
+    lines = np.maximum(cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)),
+                       cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)))
+    found: np.ndarray = cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0
+    return found
+
+
+def _pieces(profile: np.ndarray, least: float = 0.0) -> list[tuple[int, int]]:
+    """(start, end) of each inked stretch of ``profile`` (ink per row or column), gaps of
+    paper between; a stretch much shorter than the typical one is part of a character split
+    by its own gap (a column of 川 alone) and is joined to the nearer neighbour, unless the
+    two together would be too long for one character (一 next to its neighbour). A character
+    is taken to be as long as the typical stretch, and at least ``least``."""
+    inked = profile > max(1.0, _GAP_INK * float(profile.max(initial=0)))
+    edges = np.diff(np.concatenate(([0], inked.astype(np.int8), [0])))
+    pieces = [(int(a), int(b)) for a, b in zip(np.nonzero(edges == 1)[0],
+                                              np.nonzero(edges == -1)[0], strict=True)]
+    if not pieces:
+        return []
+    size = max(least, float(np.percentile([b - a for a, b in pieces], 75)))  # split: short
+    pieces = _joined(pieces, size)
+    # What is still short is no character: a speck, or a remnant of the frame.
+    pieces = [(a, b) for a, b in pieces if b - a >= _PIECE_SHARE * size]
+    return _split_long(pieces) if pieces else []
+
+
+def _split_long(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``pieces`` with each as long as two or more typical ones cut evenly: the gap between
+    two characters that other ink (a chop's words) bridges."""
+    typical = float(np.median([b - a for a, b in pieces]))
+    cut: list[tuple[int, int]] = []
+    for a, b in pieces:
+        parts = max(1, round((b - a) / typical))
+        edges = np.linspace(a, b, parts + 1).round().astype(int)
+        cut += [(int(x), int(y)) for x, y in pairwise(edges)]
+    return cut
+
+
+def _joined(pieces: list[tuple[int, int]], size: float) -> list[tuple[int, int]]:
+    """``pieces`` with each one much shorter than ``size`` joined to its nearer neighbour,
+    shortest first, where the two together are not too long for one character."""
+    pieces = list(pieces)
+    joined = True
+    while joined and len(pieces) > 1:
+        joined = False
+        for short in sorted(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][0]):
+            if pieces[short][1] - pieces[short][0] >= _PIECE_SHARE * size:
+                break
+            gaps = [pieces[short][0] - pieces[short - 1][1] if short > 0 else np.inf,
+                    pieces[short + 1][0] - pieces[short][1] if short + 1 < len(pieces)
+                    else np.inf]
+            low, high = sorted((short, short - 1 if gaps[0] <= gaps[1] else short + 1))
+            if pieces[high][1] - pieces[low][0] <= _PIECE_MAX * size:
+                pieces[low:high + 1] = [(pieces[low][0], pieces[high][1])]
+                joined = True
+                break
+    return pieces
 
 
 def sister_names(name: str) -> tuple[str, ...]:

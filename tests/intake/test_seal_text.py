@@ -1,6 +1,6 @@
 """Reading a seal's ring where scans make it hard: a gray photocopy whose seal lies over the
 form's table, its black print running through the ring text, and stamps set turned, whose
-name must still be read from its first character to its last."""
+name must still be read from its first character to its last; and a square seal's columns."""
 
 from __future__ import annotations
 
@@ -94,6 +94,55 @@ def test_a_seals_ring_fits_its_owners_name_and_not_another_bodys(engine: RapidEn
     assert fits[owner] >= FIT_RIGHT, read
     assert fits[sister] < FIT_RIGHT, read
     assert fits[elsewhere] <= FIT_WRONG, read
+
+
+@pytest.mark.parametrize(("name", "turn", "gray"), [
+    (ORGANISATIONS[2], 0, False),  # 16 characters: four columns of four
+    ("广州市计量检测技术研究院", -12, True),  # 12: three columns of four, a photocopy
+    ("长沙传感器研究所有限公司", 8, False),
+    ("张建国印", 15, False),  # a person's seal: two columns of two
+])
+def test_a_square_seals_name_is_read_right_column_first_top_to_bottom(
+    engine: RapidEngine, name: str, turn: float, gray: bool
+) -> None:
+    # A square seal's name stands in columns read from the right; unread, its owner was never
+    # matched.
+    page = page_rgb()
+    stamp(page, rotate(seal(name, mm=30, shape="square", seed=4), turn), 110 * MM, 150 * MM)
+    image = photocopy(page) if gray else bgr(page)
+    found = only(detect_seals(image, DPI))
+    assert found.shape is SealShape.SQUARE
+    read = read_seal(image, found, engine, (*ORGANISATIONS, name))
+    assert match_organisation(read.text, (*ORGANISATIONS, name))[0] == name, read.text
+    assert max(read.fits, key=lambda nf: nf[1])[0] == name, read.fits
+
+
+def test_a_square_seal_on_a_page_scanned_upside_down_is_read_the_right_way_up(
+    engine: RapidEngine,
+) -> None:
+    name = ORGANISATIONS[3]
+    page = page_rgb()
+    stamp(page, rotate(seal(name, mm=30, shape="square", seed=2), 176), 110 * MM, 150 * MM)
+    image = bgr(page)
+    text, _ = read_seal_text(image, only(detect_seals(image, DPI)), engine)
+    assert canonical_text(text).startswith(canonical_text(name[:4])), text
+    assert match_organisation(text, ORGANISATIONS)[0] == name, text
+
+
+@pytest.mark.parametrize("seed", [1, 3])
+def test_a_square_seal_under_a_copy_chops_frame_is_still_read(engine: RapidEngine, seed: int
+                                                               ) -> None:
+    # On a certificate copy the 复印件与原件一致 chop's frame runs through the square's rows
+    # and columns, bridging the gaps they are found by.
+    name = ORGANISATIONS[seed]
+    page = page_rgb()
+    stamp(page, rotate(seal("复印件与原件一致", mm=46, shape="rectangle", seed=31), 3),
+          70 * MM, 200 * MM)
+    square = stamp(page, seal(name, mm=30, shape="square", seed=seed), 94 * MM, 194 * MM)
+    image = bgr(page)
+    found = max(detect_seals(image, DPI), key=lambda s: s.box.iou(square))
+    text, _ = read_seal_text(image, found, engine)
+    assert match_organisation(text, ORGANISATIONS)[0] == name, text
 
 
 def _sure_of(path: list[int], classes: int = 7) -> np.ndarray:
