@@ -10,7 +10,7 @@ from rapidfuzz.distance import Levenshtein
 from intake.checks.rule import finding
 from intake.dossier import PageResult, copies_of, pages_of
 from intake.fields import record_value
-from intake.model import Finding, Location, PageKind, Seal, Status
+from intake.model import Finding, Location, PageKind, Seal, SealShape, Status
 from intake.normalize import canonical_text
 from intake.record import Record
 from intake.seal_text import sister_names
@@ -174,7 +174,9 @@ def _judge_ring(rule: str, owner: str, where: Location, what: str, seal: Seal,
                 ring: _Ring) -> Finding:
     """A seal that its owner's name does not explain well, or that a sister body's name
     explains better: another body's when the fits say so clearly, a reviewer's call else."""
-    found = seal.text or "（环形文字未能读出）"
+    # A round or oval seal's name runs along its ring; a square seal's stands in columns.
+    legend = "印文" if seal.shape is SealShape.SQUARE else "环形文字"
+    found = seal.text or f"（{legend}未能读出）"
     evidence: dict[str, float | str] = {"seal_score": seal.score,
                                         "text_score": seal.text_score, "name_fit": ring.fit}
     if ring.sister:
@@ -183,11 +185,11 @@ def _judge_ring(rule: str, owner: str, where: Location, what: str, seal: Seal,
     if ring.verdict is Status.FAIL:
         whose = f"，是“{ring.sister}”的公章" if ring.sister else ""
         return finding(RULES, rule, Status.FAIL,
-                       f"{what}所盖公章环形文字读作“{found}”{whose}，与“{owner}”不符，"
+                       f"{what}所盖公章{legend}读作“{found}”{whose}，与“{owner}”不符，"
                        f"应为“{owner}”的公章。",
                        at, expected=owner, found=found, evidence=evidence)
     return finding(RULES, rule, Status.UNCERTAIN,
-                   f"{what}所盖公章环形文字读作“{found}”，不能确认是否为“{owner}”的公章，请人工核对。",
+                   f"{what}所盖公章{legend}读作“{found}”，不能确认是否为“{owner}”的公章，请人工核对。",
                    at, expected=owner, found=found, evidence=evidence)
 
 

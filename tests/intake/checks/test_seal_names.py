@@ -15,7 +15,7 @@ from intake.checks.seals_present import (
     SISTER_OTHER,
     names_other_body,
 )
-from intake.model import PageKind, Status
+from intake.model import PageKind, SealShape, Status
 from intake.record import record_from_dict
 from tests.intake.checks.conftest import approval, form_copy, letter, seal
 
@@ -236,3 +236,14 @@ def test_a_weakly_read_ring_is_not_judged_by_how_badly_its_owner_fits(record_dat
                    fits=((owner, fit), (sister, fit - 0.1)))
     covers = _cover_stamped(record_data, monkeypatch, owner, ring)
     assert [f.status for f in covers] == [Status.PASS, Status.PASS]
+
+
+def test_a_square_seal_in_doubt_is_described_by_its_legend_not_a_ring(record_data, monkeypatch):
+    # A square seal's name stands in columns: the reviewer is told of its 印文, not of a ring.
+    owner, sister = "南京中科检测技术股份有限公司", "南京中科检验技术股份有限公司"
+    square = replace(seal(text="", text_score=0.0), shape=SealShape.SQUARE,
+                     fits=((owner, -4.099), (sister, -3.833)))
+    covers = _cover_stamped(record_data, monkeypatch, owner, square)
+    assert [f.status for f in covers] == [Status.UNCERTAIN, Status.UNCERTAIN]
+    assert all("印文读作“（印文未能读出）”" in f.message and "环形" not in f.message
+               for f in covers)
