@@ -329,3 +329,66 @@ def test_a_cell_is_read_whole_only_when_no_character_was_dropped():
     assert not read_whole(gray, cell, [glued, *words[2:]], 200)
     # the 不 read with little confidence
     assert not read_whole(gray, cell, [replace(words[0], conf=30.0), *words[1:]], 200)
+
+
+def _letter_with_table(monkeypatch, lab_row: str, printed: str):
+    """A letter page whose table's second row the page pass read as ``lab_row``, verified by
+    a precise engine reading ``printed`` in every crop; the record, the verified page and the
+    shapes of the crops the precise engine was given."""
+    import json
+
+    import numpy as np
+
+    from intake import pipeline
+    from intake.model import Box, Cell, Line
+    from intake.record import record_from_dict
+    from tests.intake.checks.conftest import RECORD, letter
+
+    monkeypatch.setattr("intake.record.validate_record", lambda data, subject: None)
+    record = record_from_dict(json.loads(json.dumps(RECORD)))
+    monkeypatch.setattr(pipeline.cv2, "imread",
+                        lambda path: np.full((2339, 1654, 3), 255, np.uint8))
+    crops: list[tuple[int, ...]] = []
+
+    def read_block(crop):
+        crops.append(crop.shape[:2])
+        return [Line(printed, Box(10, 10, 900, 40), 99.0)]
+
+    title = Line("关于复核初审确认意见的函", Box(400, 200, 800, 60), 90.0)
+    other = "国家数控机床产品质量控制和技术评价实验室"
+    cells = (Cell(0, 0, Box(170, 1000, 1300, 120), other),
+             Cell(1, 0, Box(170, 1120, 1300, 120), lab_row))
+    rows = tuple(Line(c.text, Box(180, c.box.y + 40, 900, 40), 40.0) for c in cells)
+    result = letter("")
+    result = replace(result, image="page.jpg",
+                     page=replace(result.page, cells=cells, lines=(title, *rows)))
+    verifier = pipeline.Verifier("fake", read_line=lambda crop: ("", 0.0), read_block=read_block)
+    return record, pipeline.page_verifier(record, verifier)(result), crops
+
+
+def test_a_letter_whose_lab_row_is_misread_is_read_again_in_that_cell_alone(monkeypatch):
+    from intake.checks import letter
+
+    lab = "国家电线电缆产品质量控制和技术评价实验室"
+    record, result, crops = _letter_with_table(monkeypatch, "家电线电缆产品质量控制和技术评价实室", lab)
+    (height, width), = crops
+    # the lab's cell, not the page from its table down
+    assert height < 120
+    assert width < 1300
+    lab_cell = result.page.cells[1]
+    assert lab_cell.text == lab
+    assert result.page.cells[0].text == "国家数控机床产品质量控制和技术评价实验室"
+    reread = [ln for ln in result.page.lines if ln.text == lab]
+    assert len(reread) == 1
+    assert lab_cell.box.contains_point(*reread[0].box.center)
+    assert [f.status for f in letter.check([result], record)] == [Status.PASS]
+
+
+def test_a_letter_not_naming_the_lab_is_read_again_whole_and_fails(monkeypatch):
+    from intake.checks import letter
+
+    bearings = "国家轴承产品质量控制和技术评价实验室"
+    record, result, crops = _letter_with_table(monkeypatch, bearings, bearings)
+    (_, width), = crops
+    assert width == 1654  # the page from its table down
+    assert [f.status for f in letter.check([result], record)] == [Status.FAIL]
