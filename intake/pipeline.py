@@ -175,7 +175,7 @@ def read_whole(gray: np.ndarray, box: Box, words: Sequence[Word], dpi: int) -> b
         return False
     if any(w.box.w > _CHAR_WIDTH * size * max(1, len(w.text)) for w in inside):
         return False
-    inset = max(2, round(dpi * 0.6 / 25.4))
+    inset = _cell_inset(dpi)
     x0, y0 = box.x + inset, box.y + inset
     ink = np.asarray(gray[y0:box.y2 - inset, x0:box.x2 - inset] < 128, dtype=np.uint8)
     margin = max(2, round(size / 6))
@@ -327,8 +327,7 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
             result = replace(result, opinion=confirmed)
         opinion = result.opinion is not None and confirmed is None
         # The letter's rule asks only whether the lab is named: named whole, it is.
-        letter = page.kind is PageKind.LETTER and lab not in canonical_text(
-            "\n".join([page.text, *(c.text for c in page.cells)]))
+        letter = page.kind is PageKind.LETTER and not _names_whole(page, lab)
         wanted = (todo or opinion or letter
                   or (page.kind is PageKind.CERTIFICATE and not certificates.settled(result,
                                                                                       record))
@@ -457,8 +456,12 @@ def _reread_lab_cells(page: Page, image: np.ndarray, verifier: Verifier,
     cells = tuple(replace(c, text=_block_text(read[c])) if c in read else c for c in page.cells)
     page = replace(page, lines=(*kept, *(ln for lines in read.values() for ln in lines)),
                    cells=cells)
-    named = lab in canonical_text("\n".join([page.text, *(c.text for c in page.cells)]))
-    return page if named else None
+    return page if _names_whole(page, lab) else None
+
+
+def _names_whole(page: Page, lab: str) -> bool:
+    """Whether the page's text or its cells hold ``lab`` (canonical) whole."""
+    return lab in canonical_text("\n".join([page.text, *(c.text for c in page.cells)]))
 
 
 def _read_cell_block(image: np.ndarray, box: Box, dpi: int,
