@@ -89,7 +89,8 @@ def _judge_seal(rule: str, owner: str, seals: tuple[Seal, ...], where: Location,
         return finding(RULES, rule, Status.FAIL, f"{what}未见{owner}的公章。", where,
                        expected=owner, found="无公章")
     sure = [s for s in seals if s.text and s.text_score >= READ_SURE]
-    if sure and all(names_other_body(owner, s.text) for s in sure):
+    another = [names_other_body(owner, s.text) for s in sure]
+    if sure and all(another):
         # The text differs by more than misreading usually explains, yet the recogniser's
         # output may fit the owner's name as no other body's ring does: misread, not another's
         # (浙江省软件… read 名软件…质最监督险验… at 0.90). A sister body's word still fails.
@@ -110,7 +111,8 @@ def _judge_seal(rule: str, owner: str, seals: tuple[Seal, ...], where: Location,
                        evidence={"seal_score": seal.score, "text_score": seal.text_score})
     # Sure rings are judged alone where there are any (those that name another body by their
     # text are that body's already), else the unsure ones.
-    rings = [s for s in sure if not names_other_body(owner, s.text)] if sure else list(seals)
+    rings = [s for s, other in zip(sure, another, strict=True) if not other] if sure else list(
+        seals)
     judged = [(s, j) for s in rings if (j := _whose(owner, s)) is not None]
     if judged and all(j.verdict is not Status.PASS for _, j in judged):
         doubt = [(s, j) for s, j in judged if j.verdict is Status.UNCERTAIN]
