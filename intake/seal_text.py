@@ -31,6 +31,7 @@ _GAP_BAND = (0.68, 0.88)  # where the gap below the name is looked for (clear of
 _CHAR_GAP_DEG = 12  # spaces between characters are narrower than this
 _MARGIN_DEG = 8  # added at each end of the name's arc, so its first and last characters stay whole
 _STRIP_HEIGHT = 64
+_ROUND_AXES = 0.05  # a rim whose axes differ by less than this share is read as a circle
 _GAP_WINDOW_DEG = 60  # the gap below the name is looked for as the emptiest stretch this wide
 _GAP_MAX_INK = 0.2  # share of inked degrees above which a stretch is no gap
 _GAP_TURN_DEG = 20  # a gap this far from straight down is a turned stamp, not a ragged edge
@@ -55,6 +56,7 @@ _PIECE_SHARE = 0.55  # a stretch of ink shorter than this share of a character i
 _PIECE_MAX = 1.25  # and joined to its neighbour only where the two are no longer than this
 _PAPER = 200  # ink image's shade (0..255) from which on a pixel is paper, whatever Otsu says
 _LINE_SHARE = 0.4  # a straight stroke this long (share of the seal's inside) is no character's
+_LINE_TILT_DEG = 5  # and is found turned this far from the seal's rows and columns
 _BLANK_CELL = 0.02  # share of inked pixels below which a cell of the grid holds no character
 # Words that say what kind of body an organisation is, each with the word of the same length
 # that names another legal entity: 检验 for 检测, 研究所 for 研究院. No recogniser confuses their
@@ -62,6 +64,7 @@ _BLANK_CELL = 0.02  # share of inked pixels below which a cell of the grid holds
 BODY_WORDS: tuple[tuple[str, str], ...] = (
     ("检测", "检验"), ("研究院", "研究所"), ("机械", "机电"), ("中心", "公司"),
 )
+_NAME_MIN_CHARS = 4  # a reading with fewer Chinese characters is no organisation's name
 _NAME_CHARS = re.compile(r"[^\u3400-\u9fff\uf900-\ufaff()（）A-Za-z0-9]")
 
 
@@ -104,16 +107,32 @@ def _without_print(gray: np.ndarray, seal: Seal, origin: tuple[int, int]) -> np.
     paper = cv2.blur(cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel), (size, size))
     flat = np.clip(gray.astype(np.float32) * np.float32(255.0) / np.maximum(paper, 1), 0,
                    255).astype(np.uint8)
+    dark = (flat < _PRINT_SHARE * _seal_ink(flat, seal, origin)).astype(np.uint8)
+    print_mask = cv2.dilate(dark, np.ones((3, 3), np.uint8))  # and the print's soft edge
+    filled: np.ndarray = cv2.inpaint(flat, print_mask, 3, cv2.INPAINT_TELEA)
+    return filled
+
+
+def _seal_ink(flat: np.ndarray, seal: Seal, origin: tuple[int, int]) -> float:
+    """The gray of the seal's own ink in ``flat`` (the light divided out).
+
+    A ring's rim is an unbroken line of that ink: its typical darkest point is the ink. A turned
+    square's frame runs inside its box, off the ellipse through the box's sides, which mostly
+    crosses paper there: its ink is the median of what Otsu takes for ink inside the box, as
+    the print over a seal covers far less of it than the seal's own strokes.
+    """
+    if seal.shape is SealShape.SQUARE:
+        x, y = seal.box.x - origin[0], seal.box.y - origin[1]
+        inside = flat[max(0, y):y + seal.box.h, max(0, x):x + seal.box.w]
+        cut, _ = cv2.threshold(inside, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        inked = inside[inside < cut]
+        return float(np.median(inked)) if inked.size else 255.0
     cx, cy = seal.box.center
     rim_ellipse = (cx - origin[0], cy - origin[1], seal.box.w / 2, seal.box.h / 2, 0.0)
     xs, ys = _sample(flat, rim_ellipse, np.radians(np.arange(0, 360, 2.0)),
                      np.linspace(0.9, 1.02, 7))
     rim = np.asarray(cv2.remap(flat, xs, ys, cv2.INTER_LINEAR, borderValue=255)).min(axis=0)
-    # The rim is an unbroken line of the seal's ink: its typical darkest point is that ink.
-    dark = (flat < _PRINT_SHARE * float(np.median(rim))).astype(np.uint8)
-    print_mask = cv2.dilate(dark, np.ones((3, 3), np.uint8))  # and the print's soft edge
-    filled: np.ndarray = cv2.inpaint(flat, print_mask, 3, cv2.INPAINT_TELEA)
-    return filled
+    return float(np.median(rim))
 
 
 def _colour_without_print(roi: np.ndarray, ink: np.ndarray) -> np.ndarray:
@@ -253,15 +272,46 @@ def _strip(
     _, _, a, b, _ = ellipse
     radius = (a + b) / 2
     height = max(8, round((_BAND[1] - _BAND[0]) * radius))
-    width = max(8, round((end - start) * radius * sum(_BAND) / 2))
-    thetas = np.linspace(start, end, width)
-    scales = np.linspace(_BAND[1], _BAND[0], height)
-    xs, ys = _sample(ink, ellipse, thetas, scales)
+    if abs(a - b) > _ROUND_AXES * max(a, b):
+        xs, ys = _oval_band(ellipse, start, end, height)
+    else:
+        width = max(8, round((end - start) * radius * sum(_BAND) / 2))
+        thetas = np.linspace(start, end, width)
+        scales = np.linspace(_BAND[1], _BAND[0], height)
+        xs, ys = _sample(ink, ellipse, thetas, scales)
     strip = cv2.remap(ink, xs, ys, cv2.INTER_LINEAR, borderValue=255)
     zoom = _STRIP_HEIGHT / strip.shape[0]
     strip = cv2.resize(strip, (max(8, round(strip.shape[1] * zoom)), _STRIP_HEIGHT),
                        interpolation=cv2.INTER_CUBIC if zoom > 1 else cv2.INTER_AREA)
     return cv2.copyMakeBorder(strip, 8, 8, 16, 16, cv2.BORDER_CONSTANT, value=255)
+
+
+def _oval_band(ellipse: tuple[float, float, float, float, float], start: float, end: float,
+               height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample points of an oval's name band from ``start`` to ``end`` (``_sample``'s angles):
+    ``height`` rows at a fixed depth inside the rim, rim side first, and columns evenly spaced
+    along the band's middle. An oval's characters stand on its normals at one depth all
+    round; the scaled ellipses a ring is read on would shear them and cut the band deeper at
+    the ends of the long axis than at its top."""
+    cx, cy, a, b, rot = ellipse
+    radius = (a + b) / 2
+    depths = np.linspace(1 - _BAND[1], 1 - _BAND[0], height) * radius
+    middle = float(depths.mean())
+    t = np.linspace(start, end, 721) - rot
+    nx, ny = b * np.cos(t), a * np.sin(t)  # the outward normal, in the ellipse's own frame
+    norm = np.hypot(nx, ny)
+    nx, ny = nx / norm, ny / norm
+    mx, my = a * np.cos(t) - middle * nx, b * np.sin(t) - middle * ny
+    arc = np.concatenate(([0.0], np.cumsum(np.hypot(np.diff(mx), np.diff(my)))))
+    width = max(8, round(float(arc[-1])))
+    even = np.interp(np.linspace(0, arc[-1], width), arc, t)  # evenly along the band
+    nx, ny = b * np.cos(even), a * np.sin(even)
+    norm = np.hypot(nx, ny)
+    nx, ny = nx / norm, ny / norm
+    u = a * np.cos(even)[None, :] - depths[:, None] * nx[None, :]
+    v = b * np.sin(even)[None, :] - depths[:, None] * ny[None, :]
+    c, s = math.cos(rot), math.sin(rot)
+    return (cx + u * c - v * s).astype(np.float32), (cy + u * s + v * c).astype(np.float32)
 
 
 def _read(engine: RapidEngine, strip: np.ndarray) -> tuple[str, float]:
@@ -321,7 +371,7 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
         # in from the ink around it, where the weak reading started.
         clear = _colour_without_print(roi, ink)
         again, likelier = _read_spans(engine, clear, ellipse, [likeliest.span], bool(names))
-        best = max(best, again, key=lambda r: r[1])
+        best = max(best, again, key=_sureness)
         likeliest = max(likeliest, likelier, key=lambda r: r.score)
     return _with_reading(seal, engine, names, best, likeliest)
 
@@ -378,11 +428,26 @@ def _read_spans(
         text = _NAME_CHARS.sub("", raw)
         reading = (text, float(raw_score)) if sum(
             1 for ch in text if "\u3400" <= ch <= "\u9fff") >= 2 else ("", 0.0)
-        if reading[1] > best[1]:
-            best = reading
-        if best[1] >= SURE_TEXT_SCORE:
+        best = max(best, reading, key=_sureness)
+        if _sure(best):
             break
     return best, likeliest
+
+
+def _sure(reading: tuple[str, float]) -> bool:
+    """Whether ``reading`` is sure enough, and long enough to be a name, to stop looking."""
+    return reading[1] >= SURE_TEXT_SCORE and _chinese(reading[0]) >= _NAME_MIN_CHARS
+
+
+def _sureness(reading: tuple[str, float]) -> tuple[bool, float]:
+    """How readings are ranked: one long enough to be a name first, then by score. A strip
+    that caught only the ring's end (有限公司 past a chop over the rest) is read surely, but
+    names nobody."""
+    return _chinese(reading[0]) >= _NAME_MIN_CHARS, reading[1]
+
+
+def _chinese(text: str) -> int:
+    return sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
 
 
 def _read_square(engine: RapidEngine, ink: np.ndarray, at: tuple[int, int, int, int],
@@ -396,14 +461,16 @@ def _read_square(engine: RapidEngine, ink: np.ndarray, at: tuple[int, int, int, 
     if square is None:
         return best, likeliest
     for quarters in _SQUARE_TURNS:
-        line = _square_line(np.rot90(square, quarters))
-        if line is None:
-            continue
-        reading, raw = _read_line(engine, line, with_probs)
-        best = max(best, reading, key=lambda r: r[1])
-        likeliest = max(likeliest, raw, key=lambda r: r.score)
-        if best[1] >= SURE_TEXT_SCORE:
-            break
+        turned = np.rot90(square, quarters)
+        for grid in [None, *_square_grids(turned)]:
+            line = _square_line(turned, grid)
+            if line is None:
+                continue
+            reading, raw = _read_line(engine, line, with_probs)
+            best = max(best, reading, key=_sureness)
+            likeliest = max(likeliest, raw, key=lambda r: r.score)
+            if _sure(best):
+                return best, likeliest
     return best, likeliest
 
 
@@ -431,27 +498,51 @@ def _inked(ink: np.ndarray) -> np.ndarray:
 
 def _upright_square(ink: np.ndarray, at: tuple[int, int, int, int]) -> np.ndarray | None:
     """The inside of the inner frame of the square seal whose box in ``ink`` (black on white)
-    is ``at``, turned upright (to the nearest quarter turn); None where no frame is found."""
+    is ``at``, turned upright (to the nearest quarter turn); None where no frame is found.
+
+    The square's turn is the one at which its ink's rows and columns are sharpest (the frame's
+    four lines and the columns of characters); its centre and size follow from the detector's
+    box, which a turned square touches at its four corners. Other ink inside the box (a chop's
+    frame and words, a page's print) would pull a rectangle fitted round the ink.
+    """
     x, y, w, h = at
-    mask = np.zeros(ink.shape, np.uint8)  # ink outside the box is another stamp's (a chop)
-    mask[y:y + h, x:x + w] = _inked(ink[y:y + h, x:x + w])
-    # Worn ink and print crossing the frame break it up: closed, the seal is one blot.
-    reach = max(3, round(min(ink.shape) / 30))
-    blots = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((reach, reach), np.uint8))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(blots, connectivity=8)
-    if count < 2:
+    inked = _inked(ink[y:y + h, x:x + w]).astype(np.uint8)
+    if min(w, h) < 24 or not inked.any():
         return None
-    seal = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    points = cv2.findNonZero(((labels == seal) & (mask > 0)).astype(np.uint8))
-    (cx, cy), (width, height), angle = cv2.minAreaRect(points)
-    if min(width, height) < 24:
+    angle = _square_turn(inked)
+    theta = math.radians(angle)
+    side = round((w + h) / 2 / (abs(math.cos(theta)) + abs(math.sin(theta))))
+    if side < 24:
         return None
-    angle = (angle + 45) % 90 - 45  # the square's own turn, not which side is up
+    cx, cy = x + w / 2, y + h / 2
     turn = np.asarray(cv2.getRotationMatrix2D((cx, cy), angle, 1.0), np.float64)
-    side = round(max(width, height))
     turn[:, 2] += np.array([side / 2 - cx, side / 2 - cy])  # the seal's centre to the middle
     upright = cv2.warpAffine(ink, turn, (side, side), flags=cv2.INTER_LINEAR, borderValue=255)
     return _inside_frame(upright)
+
+
+def _square_turn(inked: np.ndarray) -> float:
+    """The turn (degrees, -45..45, as ``cv2.getRotationMatrix2D`` takes it) that sets the
+    square seal whose ink is ``inked`` (0/1) upright: the one whose row and column
+    projections are sharpest, found to a degree, then to a quarter of one."""
+    scale = min(1.0, 96 / max(inked.shape))
+    small = cv2.resize(inked * np.uint8(255), None, fx=scale, fy=scale,
+                       interpolation=cv2.INTER_AREA) if scale < 1 else inked * np.uint8(255)
+    size = round(1.5 * max(small.shape))  # room for the corners as it turns
+    pad = cv2.copyMakeBorder(small, (size - small.shape[0]) // 2,
+                             size - small.shape[0] - (size - small.shape[0]) // 2,
+                             (size - small.shape[1]) // 2,
+                             size - small.shape[1] - (size - small.shape[1]) // 2,
+                             cv2.BORDER_CONSTANT, value=0).astype(np.float32)
+    middle = (size / 2, size / 2)
+
+    def sharpness(angle: float) -> float:
+        turned = cv2.warpAffine(pad, cv2.getRotationMatrix2D(middle, angle, 1.0), (size, size),
+                                flags=cv2.INTER_LINEAR)
+        return float((turned.sum(axis=0) ** 2).sum() + (turned.sum(axis=1) ** 2).sum())
+
+    best = max(np.arange(-45.0, 45.0, 1.0), key=sharpness)
+    return float(max(best + np.arange(-0.75, 1.0, 0.25), key=sharpness))
 
 
 def _inside_frame(square: np.ndarray) -> np.ndarray | None:
@@ -471,22 +562,27 @@ def _inside_frame(square: np.ndarray) -> np.ndarray | None:
     return inside
 
 
-def _square_line(square: np.ndarray) -> np.ndarray | None:
+def _square_line(square: np.ndarray, grid: tuple[int, int] | None = None
+                 ) -> np.ndarray | None:
     """A square seal's characters (``square``: the ink inside its frame, upright, black on
     white) laid out in reading order in one line, columns right to left and each top to
     bottom; None where no column is found. Each character is scaled to a square, which also
-    widens the narrow characters of a seal with more rows than columns again."""
+    widens the narrow characters of a seal with more rows than columns again. The cells are
+    found by the ink's projections, or with ``grid`` (rows, columns) cut evenly."""
     inked = _inked(square) & ~_long_lines(_inked(square))
-    # Rows are found across all columns, where one character's own gap (监, 二) is filled by
-    # its neighbours'; the last column may stop short, leaving its lower cells blank.
-    rows = _pieces(inked.sum(axis=1))
-    if not rows:
-        return None
-    # A column of left-and-right characters (所, 研) in faint ink shows gaps as wide as those
-    # between columns; a column is at least as wide as a row is high, or its characters would
-    # be squeezed, which the rows tell.
-    height = float(np.percentile([b - a for a, b in rows], 75))
-    columns = _pieces(inked.sum(axis=0), height)
+    if grid is not None:
+        rows, columns = (_even(square.shape[i], grid[i]) for i in (0, 1))
+    else:
+        # Rows are found across all columns, where one character's own gap (监, 二) is filled
+        # by its neighbours'; the last column may stop short, leaving its lower cells blank.
+        rows = _pieces(inked.sum(axis=1))
+        if not rows:
+            return None
+        # A column of left-and-right characters (所, 研) in faint ink shows gaps as wide as
+        # those between columns; a column is at least as wide as a row is high, or its
+        # characters would be squeezed, which the rows tell.
+        height = float(np.percentile([b - a for a, b in rows], 75))
+        columns = _pieces(inked.sum(axis=0), height)
     cells = [square[top:bottom, left:right] for left, right in reversed(columns)
              for top, bottom in rows if inked[top:bottom, left:right].mean() > _BLANK_CELL]
     if not cells:
@@ -499,14 +595,35 @@ def _square_line(square: np.ndarray) -> np.ndarray | None:
     return cv2.copyMakeBorder(line, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=255)
 
 
+def _even(length: int, count: int) -> list[tuple[int, int]]:
+    edges = np.linspace(0, length, count + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in pairwise(edges)]
+
+
+def _square_grids(square: np.ndarray) -> list[tuple[int, int]]:
+    """Even grids (rows, columns) to cut a square seal's inside into where its projections
+    failed (a chop's words bridge the gaps between columns): a seal's name fills rows and
+    columns evenly, as many rows as the projections found, or four (a name of 12-16
+    characters), and as many columns or one fewer."""
+    rows = len(_pieces(_inked(square).sum(axis=1)))
+    counts = dict.fromkeys([rows if 2 <= rows <= 6 else 4, 4])
+    return [(r, c) for r in counts for c in (r, r - 1)]
+
+
 def _long_lines(inked: np.ndarray) -> np.ndarray:
     """Straight strokes in ``inked`` longer than ``_LINE_SHARE`` of its side, and their edges:
     no character has one, but the frame of a chop stamped across the seal does, and it would
     fill the gaps between rows and columns."""
     length = max(8, round(_LINE_SHARE * max(inked.shape)))
     mask = inked.astype(np.uint8)
-    lines = np.maximum(cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)),
-                       cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((length, 1), np.uint8)))
+    # A chop is stamped a few degrees off the seal's square: its lines drift across rows or
+    # columns, so they are looked for in the ink thickened across them, then kept where inked.
+    drift = max(1, round(length * math.tan(math.radians(_LINE_TILT_DEG)))) | 1
+    across = (cv2.dilate(mask, np.ones((drift, 1), np.uint8)),
+              cv2.dilate(mask, np.ones((1, drift), np.uint8)))
+    lines = np.maximum(
+        cv2.morphologyEx(across[0], cv2.MORPH_OPEN, np.ones((1, length), np.uint8)),
+        cv2.morphologyEx(across[1], cv2.MORPH_OPEN, np.ones((length, 1), np.uint8))) & mask
     found: np.ndarray = cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0
     return found
 

@@ -145,6 +145,25 @@ def test_a_square_seal_under_a_copy_chops_frame_is_still_read(engine: RapidEngin
     assert match_organisation(text, ORGANISATIONS)[0] == name, text
 
 
+@pytest.mark.parametrize(("seed", "turn", "gray"), [(3, 0, True), (0, -10, False)])
+def test_a_square_seal_under_a_copy_chop_is_read_on_a_gray_copy_and_stamped_turned(
+    engine: RapidEngine, seed: int, turn: float, gray: bool
+) -> None:
+    # The chop's frame and words inside the seal's box pulled the rectangle fitted round its
+    # ink off the square, and a chop turned against the square hid the gaps between its rows;
+    # on a gray copy the seal's own ink was taken for print and painted out.
+    name = ORGANISATIONS[seed]
+    page = page_rgb()
+    stamp(page, rotate(seal("复印件与原件一致", mm=46, shape="rectangle", seed=31), 3),
+          70 * MM, 200 * MM)
+    square = stamp(page, rotate(seal(name, mm=30, shape="square", seed=seed), turn),
+                   94 * MM, 194 * MM)
+    image = photocopy(page) if gray else bgr(page)
+    found = max(detect_seals(image, DPI), key=lambda s: s.box.iou(square))
+    text, _ = read_seal_text(image, found, engine)
+    assert match_organisation(text, ORGANISATIONS)[0] == name, text
+
+
 def _sure_of(path: list[int], classes: int = 7) -> np.ndarray:
     """CTC frames of a recogniser sure of ``path`` (class 0 the blank)."""
     probs = np.full((len(path), classes), 0.001, np.float32)
