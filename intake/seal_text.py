@@ -38,6 +38,7 @@ _GAP_TURN_DEG = 20  # a gap this far from straight down is a turned stamp, not a
 _PRINT_SHARE = 0.55  # gray darker than this share of the rim's ink is black print over the seal
 _COLOUR_PRINT_SHARE = 0.35  # a colour page darker than this share of its paper is black print
 _REREAD_BELOW = 0.7  # a colour ring read less surely is read again with the print filled in
+_CHROMA_SPREAD = 5  # pixels a scan's colour spreads past the stroke that carries it (JPEG, blur)
 # A name's fit is only reported where the reading behind it was this sure and covered this
 # share of the name's characters (see ``_fits_reading``). Rings read below 0.7 are fitted too:
 # their owner's fit says little, but a sister body's word still shows (``seals_present``).
@@ -146,6 +147,28 @@ def _colour_without_print(roi: np.ndarray, ink: np.ndarray) -> np.ndarray:
     mask = cv2.dilate(dark, np.ones((3, 3), np.uint8))  # and the print's soft edge
     filled: np.ndarray = cv2.inpaint(ink, mask, 3, cv2.INPAINT_TELEA)
     return filled
+
+
+def _sharp_ink(roi: np.ndarray, seal: Seal) -> np.ndarray:
+    """A coloured seal's ink (black on white) drawn from the page's lightness where the colour
+    says the seal is. A JPEG scan keeps colour at half the resolution of lightness, and blur
+    spreads it further: a faint ring's strokes melt together in the colour alone, while the
+    lightness still shows them. The colour only marks the seal's pixels, widened by that
+    spread; black print there is as dark as strokes, and is filled in afterwards."""
+    b, g, r = (roi[:, :, i].astype(np.int16) for i in range(3))
+    own, other = (r, np.maximum(g, b)) if seal.color == "red" else (b, np.maximum(r, g))
+    colour = own - other - 12
+    if (colour > 0).sum() <= 50:
+        return np.full(roi.shape[:2], 255, np.uint8)
+    strong = colour > 0.5 * float(np.percentile(colour[colour > 0], 95))
+    seal_pixels = cv2.dilate((colour > 0).astype(np.uint8), np.ones((_CHROMA_SPREAD,) * 2,
+                                                                     np.uint8))
+    light = cv2.cvtColor(roi, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    paper = float(np.percentile(light, 90))
+    ink = float(np.percentile(light[strong], 10))  # the seal's own darkest strokes
+    dark = np.clip((paper - light) / max(paper - ink, 1.0), 0.0, 1.0)
+    shade: np.ndarray = np.where(seal_pixels > 0, 255.0 * (1.0 - dark), 255.0).astype(np.uint8)
+    return shade
 
 
 def _outline(
@@ -330,8 +353,9 @@ def read_seal_text(bgr: np.ndarray, seal: Seal, engine: RapidEngine) -> tuple[st
     The name is looked for opposite the widest gap in the ring text, so that the unwrap starts
     in that gap whichever way the stamp was turned; when that reading is weak, the seal's top
     (where an upright stamp's name is), the 240 degrees over the top and then the bottom (a
-    stamp set upside down) are read too, and the surest reading is kept. A colour ring still
-    read weakly is read once more with the black print over it filled in.
+    stamp set upside down) are read too, and the surest reading is kept. A round colour ring
+    is read in the page's lightness with the black print over it filled in; an oval one still
+    read weakly is read once more with the print filled in.
     """
     read = read_seal(bgr, seal, engine)
     return read.text, read.text_score
@@ -356,6 +380,11 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
         at = (seal.box.x - box.x, seal.box.y - box.y, seal.box.w, seal.box.h)
         return _with_reading(seal, engine, names, *_read_square(engine, ink, at, bool(names)))
     ellipse = _outline(ink, seal, (box.x, box.y))
+    # A round colour ring is read in the page's lightness, the print over it filled in: its
+    # colour alone is too coarse on a heavy scan (``_sharp_ink``).
+    sharp = seal.shape is SealShape.ROUND and seal.color in ("red", "blue") and roi.ndim == 3
+    if sharp:
+        ink = _colour_without_print(roi, _sharp_ink(roi, seal))
     if ellipse[2] <= 0 or ellipse[3] <= 0:
         return replace(seal, text="", text_score=0.0, fits=())
     up = -math.pi / 2  # image angles: y points down
@@ -365,7 +394,8 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
     if gap is not None and abs((math.degrees(gap - up) + 180) % 360 - 180) < 180 - _GAP_TURN_DEG:
         spans.insert(0, _span(ink, ellipse, gap - math.pi))
     best, likeliest = _read_spans(engine, ink, ellipse, spans, bool(names))
-    if 0 < likeliest.score < _REREAD_BELOW and seal.color in ("red", "blue") and roi.ndim == 3:
+    if (0 < likeliest.score < _REREAD_BELOW and seal.color in ("red", "blue") and roi.ndim == 3
+            and not sharp):
         # A weak ring is often one that black print crosses (a cover's table): where the print
         # lies over the ring, the stroke's colour is lost. Read it again with the print filled
         # in from the ink around it, where the weak reading started.

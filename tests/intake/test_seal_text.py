@@ -4,8 +4,11 @@ name must still be read from its first character to its last; and a square seal'
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from intake.checks.seals_present import (
     FIT_RIGHT,
@@ -13,8 +16,9 @@ from intake.checks.seals_present import (
     READ_SURE,
     SISTER_DOUBT,
     SISTER_OTHER,
+    _judge_seal,
 )
-from intake.model import Box, Seal, SealShape
+from intake.model import Box, Location, Seal, SealShape, Status
 from intake.normalize import canonical_text
 from intake.ocr.rapid import RapidEngine
 from intake.seal_text import (
@@ -28,6 +32,7 @@ from intake.seal_text import (
     sister_names,
 )
 from intake.seals import detect_seals
+from samples.scan import degrade, jpeg
 from samples.seals import rotate
 from tests.intake.test_seals import (
     DPI,
@@ -257,3 +262,31 @@ def test_black_print_across_a_red_stroke_leaves_no_hole_in_the_seals_ink() -> No
     assert clear[20, 60] > 200
     assert clear[100, 60] > 200
     assert (clear[56, 30], clear[20, 30]) == (ink[56, 30], ink[20, 30])  # the rest as it was
+
+
+def _heavy_scan(page: np.ndarray, seed: int) -> np.ndarray:
+    """``page`` scanned as the heavy batches are: skewed, blurred, noisy, and saved as a JPEG
+    of quality 60, which keeps the colour at half the resolution of the lightness."""
+    scan = degrade(page, "heavy", np.random.default_rng(seed), dpi=DPI)
+    decoded = Image.open(io.BytesIO(jpeg(scan.image, "heavy", DPI))).convert("RGB")
+    return bgr(np.asarray(decoded))
+
+
+@pytest.mark.parametrize(("x_mm", "y_mm", "seed"), [(100, 120, 2), (60, 70, 3)])
+def test_a_faded_sister_bodys_seal_on_a_heavy_scan_fails_and_the_owners_passes(
+    engine: RapidEngine, x_mm: float, y_mm: float, seed: int
+) -> None:
+    # In the seal's colour alone, blurred and halved by the JPEG, a faded ring's strokes ran
+    # together: neither ring was read, and the sister body's (检验 for 检测) passed as stamped.
+    owner, sister = "南京中科检测技术股份有限公司", "南京中科检验技术股份有限公司"
+
+    def judged(ring: str) -> Status:
+        page = page_rgb()
+        stamp(page, seal(ring, seed=seed, faded=True), x_mm * MM, y_mm * MM)
+        image = _heavy_scan(page, seed)
+        read = read_seal(image, only(detect_seals(image, DPI)), engine, (owner,))
+        return _judge_seal("seal.legal_entity", owner, (read,), Location("volume-1.pdf", 1),
+                           "第1份封面").status
+
+    assert judged(sister) is Status.FAIL
+    assert judged(owner) is Status.PASS
