@@ -49,7 +49,7 @@ MIN_SCORE = 0.6  # below this a hypothesis is not reported (scribbles score 0.5-
 # marks are (a number circled, a loop of a signature), must show a stamp's ring width.
 MIN_RING_MM = 1.2
 PEN_MAX_MM = 25.0
-MIN_WHOLE_RING = 0.9  # share of a wholly visible round outline on one thin line
+MIN_WHOLE_RING = 0.9  # share of a wholly visible outline (ring, frame) on one thin line
 
 # Ink colours in OpenCV HSV (H 0..180): red wraps round 0; faded pink keeps its hue and loses
 # saturation, so weakly coloured pixels count as ink only next to clearly coloured ones.
@@ -337,6 +337,12 @@ def _evidence(
     # circle drawn by hand with a signature run across it (0.69-0.81), nor the end of a chop
     # under a seal taken for a small ring (0.85-0.88).
     broken_ring = not outline.rect and visible >= 0.9 and thin < MIN_WHOLE_RING
+    # A frame is cut in one piece too: wholly visible, chops showed ink round 0.90 of it and
+    # more, and one thin line along 0.89 and more (heavy scans). A pen circle run across a red
+    # headline and its rule joins them into one region, where a few bold characters, bounded
+    # by their tops and feet, look like a chop full of text: neither reached 0.9 (0.67-0.89).
+    broken_ring |= (outline.rect and visible >= 0.9
+                    and max(ring, thin) < MIN_WHOLE_RING)
     # A square seal's name fills it in columns; blurred, its ink covers up to 0.64 of it.
     max_inner = 0.72 if outline.rect and ratio <= 1.2 else 0.6
     if (
