@@ -49,7 +49,7 @@ MIN_SCORE = 0.6  # below this a hypothesis is not reported (scribbles score 0.5-
 # marks are (a number circled, a loop of a signature), must show a stamp's ring width.
 MIN_RING_MM = 1.2
 PEN_MAX_MM = 25.0
-MIN_WHOLE_RING = 0.9  # share of a wholly visible round outline on one thin line
+MIN_WHOLE_RING = 0.9  # share of a wholly visible outline (ring, frame) on one thin line
 
 # Ink colours in OpenCV HSV (H 0..180): red wraps round 0; faded pink keeps its hue and loses
 # saturation, so weakly coloured pixels count as ink only next to clearly coloured ones.
@@ -68,6 +68,7 @@ _SOFT_HUES: dict[str, tuple[tuple[int, int], ...]] = {"red": ((0, 5), (160, 180)
                                                       "blue": ((100, 125),)}
 
 _ANGLES = np.linspace(0.0, 2 * np.pi, 180, endpoint=False)
+_COS, _SIN = np.cos(_ANGLES), np.sin(_ANGLES)  # every outline test walks these angles
 _RING_SCALES = np.linspace(0.84, 1.06, 12)
 _THIN_SCALES = np.linspace(0.86, 1.04, 19)
 _BAND_SCALES = np.linspace(0.5, 0.8, 8)  # where the organisation's name runs
@@ -100,16 +101,19 @@ class _Planes:
         bright = cv2.threshold(val, _MIN_VALUE - 1, 255, cv2.THRESH_BINARY)[1]
         return cls(np.asarray(hue), np.asarray(sat), np.asarray(bright))
 
-    def colour(self, hues: tuple[tuple[int, int], ...], min_sat: int) -> np.ndarray:
-        """255 where the hue is in one of ``hues``, saturation >= ``min_sat`` and bright."""
+    def colour(self, hues: tuple[tuple[int, int], ...], min_sat: int,
+               within: tuple[slice, slice] | None = None) -> np.ndarray:
+        """255 where the hue is in one of ``hues``, saturation >= ``min_sat`` and bright
+        (only the part ``within``, rows and columns, if given)."""
         in_hue = self.bright_hues.get(hues)
         if in_hue is None:
             lut = _HUE_LUTS.get(hues)
             in_hue = np.asarray(cv2.bitwise_and(
                 cv2.LUT(self.hue, lut if lut is not None else _hue_lut(hues)), self.bright))
             self.bright_hues[hues] = in_hue
-        sat = cv2.threshold(self.sat, min_sat - 1, 255, cv2.THRESH_BINARY)[1]
-        return np.asarray(cv2.bitwise_and(in_hue, sat))
+        sat_plane = self.sat if within is None else self.sat[within]
+        sat = cv2.threshold(sat_plane, min_sat - 1, 255, cv2.THRESH_BINARY)[1]
+        return np.asarray(cv2.bitwise_and(in_hue if within is None else in_hue[within], sat))
 
 
 def _ink_mask(
@@ -119,12 +123,17 @@ def _ink_mask(
     """Ink of one seal colour (uint8 0/255): clearly coloured pixels, and weakly coloured ones
     (saturation from ``weak_sat``) within ``near_mm`` of those."""
     strong = planes.colour(_HUES[color] if hues is None else hues, _STRONG_SAT)
-    if not cv2.countNonZero(strong):
+    x, y, w, h = cv2.boundingRect(strong)
+    if not w:
         return strong  # weak colour counts only near strong colour
-    weak = planes.colour(_HUES[color] if hues is None else hues, weak_sat)
+    # Only within k of the strong colour can anything be added: the rest stays as it is.
     k = max(3, round(near_mm * px_per_mm) | 1)
-    near = cv2.dilate(strong, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    return np.asarray(cv2.bitwise_or(strong, cv2.bitwise_and(weak, near)))
+    within = (slice(max(0, y - k), y + h + k), slice(max(0, x - k), x + w + k))
+    weak = planes.colour(_HUES[color] if hues is None else hues, weak_sat, within)
+    near = cv2.dilate(strong[within], cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    out = strong.copy()
+    out[within] = cv2.bitwise_or(strong[within], cv2.bitwise_and(weak, near))
+    return out
 
 
 def seal_color_mask(bgr: np.ndarray, dpi: int = 200) -> np.ndarray:
@@ -184,13 +193,13 @@ class _Outline:
         self, scales: np.ndarray, angles: np.ndarray = _ANGLES
     ) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) of the outline scaled by each of ``scales``: arrays of shape (scales, angles)."""
+        c, s = (_COS, _SIN) if angles is _ANGLES else (np.cos(angles), np.sin(angles))
         if self.rect:
             # Walk the rectangle's perimeter by angle from the centre (the ray's exit point).
-            c, s = np.cos(angles), np.sin(angles)
             k = 1.0 / np.maximum(np.abs(c) / self.a, np.abs(s) / self.b)
             u, v = k * c, k * s
         else:
-            u, v = self.a * np.cos(angles), self.b * np.sin(angles)
+            u, v = self.a * c, self.b * s
         ca, sa = math.cos(self.angle), math.sin(self.angle)
         x = self.cx + scales[:, None] * (u * ca - v * sa)[None, :]
         y = self.cy + scales[:, None] * (u * sa + v * ca)[None, :]
@@ -337,6 +346,12 @@ def _evidence(
     # circle drawn by hand with a signature run across it (0.69-0.81), nor the end of a chop
     # under a seal taken for a small ring (0.85-0.88).
     broken_ring = not outline.rect and visible >= 0.9 and thin < MIN_WHOLE_RING
+    # A frame is cut in one piece too: wholly visible, chops showed ink round 0.90 of it and
+    # more, and one thin line along 0.89 and more (heavy scans). A pen circle run across a red
+    # headline and its rule joins them into one region, where a few bold characters, bounded
+    # by their tops and feet, look like a chop full of text: neither reached 0.9 (0.67-0.89).
+    broken_ring |= (outline.rect and visible >= 0.9
+                    and max(ring, thin) < MIN_WHOLE_RING)
     # A square seal's name fills it in columns; blurred, its ink covers up to 0.64 of it.
     max_inner = 0.72 if outline.rect and ratio <= 1.2 else 0.6
     if (
@@ -575,9 +590,7 @@ def _rects_from_side_pairs(
         for i in range(len(poly) if len(poly) >= 4 else 0):
             p, q = poly[i], poly[(i + 1) % len(poly)]
             length = float(np.hypot(*(q - p)))
-            mid = np.rint((p + q) / 2).astype(int)
-            near = np.abs(pts - mid).sum(axis=1).argmin()
-            if length >= 6 * px_per_mm and usable[near]:
+            if length >= 6 * px_per_mm and usable[_nearest(pts, (p + q) / 2)]:
                 sides.append((p, q, math.atan2(q[1] - p[1], q[0] - p[0])))
     out: list[_Outline] = []
     for i, (p1, q1, a1) in enumerate(sides):
@@ -602,6 +615,12 @@ def _rects_from_side_pairs(
             if not any(_same_frame(rect, o, px_per_mm) for o in out):
                 out.append(rect)
     return out
+
+
+def _nearest(pts: np.ndarray, at: np.ndarray) -> int:
+    """The index of the contour point nearest (city-block) the pixel ``at`` rounds to: asked
+    only of long straight stretches, not of every side of a ragged outline."""
+    return int(np.abs(pts - np.rint(at).astype(int)).sum(axis=1).argmin())
 
 
 def _same_frame(a: _Outline, b: _Outline, px_per_mm: float) -> bool:
@@ -684,15 +703,16 @@ def _window_ellipses(pts: np.ndarray, r_min: float, r_max: float) -> list[_Outli
             e = _Outline(cx, cy, a, b, math.radians(ang))
             candidates.append((e, np.abs(_ellipse_rho(fpts, e) - 1.0) < 0.06))
     out: list[_Outline] = []
+    if not candidates:
+        return out
+    inliers_of = np.stack([inl for _, inl in candidates])  # one row per candidate
     taken = np.zeros(n, bool)
     for _ in range(3):
-        best, best_count, best_inl = None, 0, None
-        for e, inl in candidates:
-            count = int((inl & ~taken).sum())
-            if count > best_count:
-                best, best_count, best_inl = e, count, inl
-        if best is None or best_inl is None:
+        counts = np.count_nonzero(inliers_of & ~taken, axis=1)
+        k = int(np.argmax(counts))  # the first of the best, as a loop keeping the first would
+        if counts[k] == 0:
             break
+        best, best_count, best_inl = candidates[k][0], int(counts[k]), inliers_of[k]
         perimeter = math.pi * (3 * (best.a + best.b)
                                - math.sqrt((3 * best.a + best.b) * (best.a + 3 * best.b)))
         if best_count < 0.3 * 0.9 * perimeter:
@@ -758,9 +778,7 @@ def _rect_from_edges(
     for i in range(len(poly)):
         p, q = poly[i], poly[(i + 1) % len(poly)]
         length = float(np.hypot(*(q - p)))
-        mid = np.rint((p + q) / 2).astype(int)
-        near = np.abs(pts - mid).sum(axis=1).argmin()
-        if length >= 8 * px_per_mm and usable[near]:
+        if length >= 8 * px_per_mm and usable[_nearest(pts, (p + q) / 2)]:
             edges.append((p, q, length, math.atan2(q[1] - p[1], q[0] - p[0]) % (math.pi / 2)))
     if len(edges) < 3:
         return None
@@ -884,7 +902,7 @@ def _find_in_mask(
     ink: np.ndarray, soft: np.ndarray, px_per_mm: float, color: str
 ) -> list[_Found]:
     h, w = ink.shape
-    wide = cv2.dilate(ink, np.ones((3, 3), np.uint8))
+    wide = _grown(ink, 3)
     found: list[_Found] = []
     blocked = np.zeros_like(ink)  # accepted seals, for judging the next hypotheses
     claimed = np.zeros_like(ink)  # accepted seals with a margin, whose ink is taken away
@@ -897,11 +915,9 @@ def _find_in_mask(
         # An elliptic element keeps round outlines round; a square one is cheaper for the
         # wide pass, which only has to join fragments.
         element = cv2.MORPH_ELLIPSE if close_mm < 3 else cv2.MORPH_RECT
-        closed = cv2.morphologyEx(work, cv2.MORPH_CLOSE,
-                                  cv2.getStructuringElement(element, (k, k)))
-        contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        contours = _closed_contours(work, cv2.getStructuringElement(element, (k, k)), k)
         regions = [_bounding(c) for c in contours]
-        edge = cv2.dilate(claimed, np.ones((5, 5), np.uint8)) if found else None
+        edge = _grown(claimed, 5) if found else None
         evidence: list[_Evidence] = []
         for i, contour in enumerate(contours):
             if first and _holds_fewer_than_two(regions[i], first) \
@@ -919,6 +935,32 @@ def _find_in_mask(
             found.append(_Found(ev, color, complete))
             ev.outline.draw(claimed, 1.12)
     return _drop_parts(found)
+
+
+def _grown(mask: np.ndarray, k: int) -> np.ndarray:
+    """``mask`` dilated by a k x k square, worked out only round its ink (the rest stays 0)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    out = np.zeros_like(mask)
+    if w:
+        within = (slice(max(0, y - k), y + h + k), slice(max(0, x - k), x + w + k))
+        out[within] = cv2.dilate(mask[within], np.ones((k, k), np.uint8))
+    return out
+
+
+def _closed_contours(work: np.ndarray, element: np.ndarray, k: int) -> list[np.ndarray]:
+    """Outer contours of ``work`` closed with ``element`` (k x k), in ``work``'s pixels.
+
+    Closed on the ink's bounding box grown by 2 k, not the whole page: the ink is a small part
+    of most pages, and beyond k of it the closing is empty, so the contours are the same."""
+    x, y, w, h = cv2.boundingRect(work)
+    if w == 0 or h == 0:
+        return []
+    x0, y0 = max(0, x - 2 * k), max(0, y - 2 * k)
+    x1, y1 = min(work.shape[1], x + w + 2 * k), min(work.shape[0], y + h + 2 * k)
+    closed = cv2.morphologyEx(work[y0:y1, x0:x1], cv2.MORPH_CLOSE, element)
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE,
+                                   offset=(x0, y0))
+    return list(contours)
 
 
 def _drop_parts(found: list[_Found]) -> list[_Found]:
@@ -1947,7 +1989,8 @@ def detect_seals(bgr: np.ndarray, dpi: int, *, gray: bool | None = None) -> list
         small, scale = _downscale(bgr, WORK_PX_PER_MM * 25.4 / dpi)
         hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
         seals = _colour_seals(bgr, _Planes.of(hsv), scale, dpi)
-        achromatic = _is_achromatic(hsv)
+        # Asked only where it decides: a page with coloured seals is not searched for gray ones.
+        achromatic = gray is None and not seals and _is_achromatic(hsv)
     search_gray = gray if gray is not None else (not seals and achromatic)
     if search_gray:
         plane = bgr if bgr.ndim == 2 else cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)

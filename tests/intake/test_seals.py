@@ -407,6 +407,29 @@ def test_seal_with_a_signature_across_it_is_found(seed: int) -> None:
     assert found.box.iou(truth) >= 0.9
 
 
+def circled_number_under_headline(page: np.ndarray, cx: float, seed: int) -> None:
+    """A red-headed letter whose number a reviewer has circled in red pen: the circle, not
+    closed, runs across the headline's characters above and the red rule below."""
+    red_headline(page)
+    rng = random.Random(seed)
+    cy, r = 36 * MM, 22 * MM
+    img = Image.fromarray(page)
+    draw = ImageDraw.Draw(img)
+    draw.text((cx, cy), "〔2021〕48号", font=font(round(4 * MM)), fill="black", anchor="mm")
+    ts = np.linspace(0, rng.uniform(1.85, 2.1) * math.pi, 200)
+    wobble = 1 + 0.04 * np.sin(3 * ts + rng.uniform(0, 6))
+    draw.line(list(zip(cx + r * wobble * np.cos(ts), cy + 0.9 * r * wobble * np.sin(ts),
+                       strict=True)), fill=PEN_RED, width=round(0.5 * MM), joint="curve")
+    page[:] = np.asarray(img)
+
+
+@pytest.mark.parametrize(("cx_mm", "seed"), [(60, 0), (60, 3), (140, 1), (140, 4)])
+def test_pen_circle_across_a_red_headline_is_not_a_seal(cx_mm: int, seed: int) -> None:
+    page = page_rgb()
+    circled_number_under_headline(page, cx_mm * MM, seed)
+    assert detect_seals(bgr(page), DPI) == []
+
+
 def test_pen_circle_across_a_seal_is_not_a_second_seal() -> None:
     page = page_rgb()
     truth = stamp(page, seal(seed=13), 100 * MM, 140 * MM)
