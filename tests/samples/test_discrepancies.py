@@ -469,6 +469,7 @@ def test_licence_differs_changes_code_name_and_term_in_turn_and_only_the_licence
     assert changed == ["credit_code", "name", "term_until"]
 
 
+@pytest.mark.slow
 def test_the_licence_rule_finds_each_licence_kind_on_the_digital_printout(
         licence_batches) -> None:
     batch, _ = licence_batches
