@@ -214,8 +214,10 @@ def _finding(result: PageResult, copy: int, parts: tuple[Part, ...], reference: 
         message = f"{name}的名称、统一社会信用代码与网上系统一致，营业期限于{against}{on}未届满。"
     else:
         said = [_said(p, against, on) for p in parts if p.status is status]
-        tail = "与网上系统不一致或已届满。" if status is Status.FAIL else "请人工核对。"
-        message = f"{name}{'；'.join(said)}，{tail}"
+        differs = any(p.field for p in parts if p.status is Status.FAIL)
+        tail = ("，与网上系统不一致。" if differs else "。") if status is Status.FAIL \
+            else "，请人工核对。"
+        message = f"{name}{'；'.join(said)}{tail}"
     evidence = {
         "copy": copy, "reference_date": reference.isoformat() if reference else None,
         "checks": {p.label: {"status": p.status.value, "expected": p.expected, "found": p.found,
