@@ -23,7 +23,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from intake import layout, load, prepare, quality
-from intake.checks import certificates, run_checks
+from intake.checks import certificates, licence, run_checks
 from intake.checks.field_match import LONE_READING_CONF
 from intake.checks.letter import distinctive_name
 from intake.dossier import PageResult
@@ -329,8 +329,9 @@ def page_verifier(record: Record, verifier: Verifier) -> Callable[[PageResult], 
         # The letter's rule asks only whether the lab is named: named whole, it is.
         letter = page.kind is PageKind.LETTER and not _names_whole(page, lab)
         wanted = (todo or opinion or letter
-                  or (page.kind is PageKind.CERTIFICATE and not certificates.settled(result,
-                                                                                      record))
+                  or (page.kind is PageKind.CERTIFICATE
+                      and not (certificates.settled(result, record)
+                               and licence.settled(result, record)))
                   or (page.seals and verifier.read_seal is not None
                       and page.kind in (PageKind.FORM, PageKind.APPROVAL, PageKind.LETTER)))
         page_image = cv2.imread(result.image) if result.image and wanted else None

@@ -1,14 +1,15 @@
-"""Pages other than the form: certificate copies bound into each volume, and the association's
-confirmation letter."""
+"""Pages other than the form: certificate copies and the business licence bound into each
+volume, and the association's confirmation letter."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from intake.fields import format_date
-from samples import fonts
+from samples import fonts, vocab
 from samples.layout import (
     BODY_SIZE,
     CONTENT_W,
@@ -174,6 +175,127 @@ def cnas_certificate(record: dict[str, Any], profile: Any, rng: random.Random,
                        "number_box": number.box, "valid_until": format_date(cnas["valid_until"]),
                        "valid_until_box": until.box, "issued_box": issued_on.box,
                        "holder": holder, "holder_box": named.box})
+    return page
+
+
+# The business licence ------------------------------------------------------------------------
+
+LICENCE_TITLE = "营业执照"
+# What a licence prints under 经营范围 for a testing body: the scope its registration states.
+_LICENCE_SCOPE = ("检验检测服务；质检技术服务；计量服务；标准化服务；认证咨询；技术服务、技术开发、"
+                  "技术咨询、技术交流、技术转让、技术推广；仪器仪表销售（依法须经批准的项目，"
+                  "经相关部门批准后方可开展经营活动）")
+
+
+@dataclass(frozen=True)
+class Licence:
+    """What the legal entity's 营业执照 prints: drawn once per lab, the same in both volumes.
+    ``term_until`` None is 长期 (no end date)."""
+
+    name: str
+    credit_code: str
+    kind: str  # 类型
+    representative: str  # 法定代表人
+    capital: str  # 注册资本, as printed
+    founded: date  # 成立日期
+    term_until: date | None
+    address: str
+    authority: str  # 登记机关
+    issued: date  # the date under 登记机关
+
+
+def make_licence(record: dict[str, Any], profile: Any, rng: random.Random,
+                 printed: dict[str, str] | None = None) -> Licence:
+    """The licence of the record's legal entity, from ``rng`` (its own stream, so that a dossier
+    with a licence keeps every other page as it was); ``printed`` (a licence_differs plan) gives
+    another name, credit code or an end of 营业期限 instead of the entity's own."""
+    identity = record["identity"]
+    submitted = date.fromisoformat(record["workflow"]["submitted"])
+    name = identity["legal_entity"]
+    founded = date(rng.randrange(1958, 2016), rng.randrange(1, 13), rng.randrange(1, 29))
+    if "股份" in name:
+        kind = rng.choice(("股份有限公司（非上市、自然人投资或控股）", "其他股份有限公司（非上市）"))
+    elif "有限公司" in name:
+        kind = rng.choice(("有限责任公司（自然人投资或控股）", "有限责任公司（国有控股）"))
+    else:
+        kind = "全民所有制"
+    term_until: date | None = None
+    if rng.random() < 0.35:  # a term of 20 to 50 years that runs past the review
+        term_until = founded.replace(year=founded.year + rng.choice((20, 30, 50))) \
+            - timedelta(days=1)
+        while term_until <= submitted + timedelta(days=365):
+            term_until = term_until.replace(year=term_until.year + 20)
+    surname, _ = rng.choice(vocab.SURNAMES)
+    given, _ = rng.choice(vocab.GIVEN_NAMES)
+    capital = f"{rng.choice((500, 1000, 2000, 3000, 5000, 6800, 10000))}万元人民币"
+    issued = submitted - timedelta(days=rng.randrange(60, 1500))
+    printed = printed or {}
+    if "term_until" in printed:
+        term_until = date.fromisoformat(printed["term_until"])
+        founded = min(founded, term_until.replace(year=term_until.year - 20))
+        issued = min(issued, term_until - timedelta(days=rng.randrange(30, 300)))
+    return Licence(
+        name=printed.get("name", name), credit_code=printed.get("credit_code",
+                                                                identity["credit_code"]),
+        kind=kind, representative=surname + given, capital=capital, founded=founded,
+        term_until=term_until, address=identity["address"],
+        authority=f"{profile.city.name}市场监督管理局", issued=issued)
+
+
+def licence_term(licence: Licence) -> str:
+    """营业期限 as printed: from the founding date to 长期, or to its last day."""
+    end = "长期" if licence.term_until is None else format_date(licence.term_until.isoformat())
+    return f"{format_date(licence.founded.isoformat())}至{end}"
+
+
+def licence_page(record: dict[str, Any], profile: Any, licence: Licence,
+                 rng: random.Random) -> PageSpec:
+    """A photocopy of the 营业执照 (副本), stamped 复印件与原件一致 with the entity's seal."""
+    page = PageSpec("certificate")
+    _certificate_frame(page)
+    x = MARGIN + 10 * MM
+    width = CONTENT_W - 20 * MM
+    code = page.text(x, 44 * MM, f"统一社会信用代码  {licence.credit_code}", fonts.SERIF, 12.0)
+    page.items.append(Frame(MARGIN + CONTENT_W - 34 * MM, 30 * MM, 22 * MM, 22 * MM, width=0.8,
+                            color=(0.2, 0.2, 0.2)))  # where the licence's QR code is
+    centred(page, "营  业  执  照", 74 * MM, fonts.SERIF_BOLD, 34.0)
+    centred(page, "（副    本）", 86 * MM, fonts.SERIF, 14.0)
+    y = 104 * MM
+    boxes: dict[str, Any] = {}
+    rows = (("name", "名        称", licence.name), ("kind", "类        型", licence.kind),
+            ("representative", "法定代表人", licence.representative),
+            ("capital", "注册资本", licence.capital),
+            ("founded", "成立日期", format_date(licence.founded.isoformat())),
+            ("term_until", "营业期限", licence_term(licence)),
+            ("address", "住        所", licence.address))
+    for key, label, value in rows:
+        size = fit_size(f"{label}  {value}", fonts.SERIF, 13.0, width)
+        boxes[key] = page.text(x, y, f"{label}  {value}", fonts.SERIF, size).box
+        y += 10 * MM
+        if key == "representative":  # the business scope, wrapped, after the representative
+            lines = wrap(_LICENCE_SCOPE, fonts.SERIF, 11.0, width - 30 * MM)
+            page.text(x, y, "经营范围", fonts.SERIF, 13.0)
+            for line in lines[:4]:
+                page.text(x + 30 * MM, y, line, fonts.SERIF, 11.0)
+                y += 6.5 * MM
+            y += 4 * MM
+    right = MARGIN + CONTENT_W - 12 * MM
+    authority = right_aligned(page, f"登记机关  {licence.authority}", right, 236 * MM,
+                              fonts.SERIF, 12.0)
+    right_aligned(page, format_date(licence.issued.isoformat()), right, 246 * MM, fonts.SERIF,
+                  12.0)
+    centred(page, "国家企业信用信息公示系统网址：http://www.gsxt.gov.cn", 262 * MM, fonts.SERIF, 9.0)
+    centred(page, "市场主体应当于每年1月1日至6月30日通过国家企业信用信息公示系统报送公示年度报告。",
+            268 * MM, fonts.SERIF, 9.0)
+    page.seals.append(seal_spot(rng, authority.x + authority.width * 0.7, authority.baseline + 2 * MM,
+                                licence.authority, "certification_body", "certificate",
+                                spread_mm=2.0))
+    _copy_stamps(page, record, profile, rng, x + 36 * MM, 240 * MM)
+    page.notes.append({
+        "type": "licence", "name": licence.name, "name_box": boxes["name"],
+        "credit_code": licence.credit_code, "credit_code_box": code.box,
+        "term_until": licence.term_until.isoformat() if licence.term_until else "长期",
+        "term_until_box": boxes["term_until"], "representative": licence.representative})
     return page
 
 

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from intake import fields
+from intake.codes import make_credit_code
 from intake.fields import FieldKind, FieldSpec
 from samples import vocab
 from samples.layout import PaperValues, field_pages, form_page_count, paginate
@@ -30,13 +31,14 @@ KINDS: tuple[str, ...] = (
 EXTRA_KINDS: tuple[str, ...] = ("ratio_mismatch", "annual_reports_missing", "preliminary_not_passed",
                                 "bad_scan", "printout_altered", "printout_page_added",
                                 "printout_page_missing", "copy_image_differs",
-                                "certificate_copy_differs")
+                                "certificate_copy_differs", "licence_differs")
 # Kinds that show only against the online system's own printout (``online.pdf``).
 PRINTOUT_KINDS: tuple[str, ...] = ("printout_altered", "printout_page_added",
                                    "printout_page_missing")
 ALL_KINDS: tuple[str, ...] = KINDS + EXTRA_KINDS
 # The order injections are worked out in, so later ones can avoid what earlier ones took.
-_ORDER = ("expired_certificate", "certificate_copy_differs", "annual_reports_missing",
+_ORDER = ("expired_certificate", "certificate_copy_differs", "licence_differs",
+          "annual_reports_missing",
           "preliminary_not_passed",
           "missing_opinion", "opinion_disagrees", "missing_seal", "wrong_seal", "ratio_mismatch",
           "field_mismatch", "copy_differs", "printout_altered", "missing_page",
@@ -52,6 +54,7 @@ DETECTED_BY: dict[str, tuple[str, ...]] = {
     "opinion_disagrees": ("opinion.agrees",),
     "expired_certificate": ("qualification.valid",),
     "certificate_copy_differs": ("certificate.copy",),
+    "licence_differs": ("certificate.licence",),
     "missing_page": ("pages.complete",),
     "ratio_mismatch": ("ratio.consistent", "field.match"),
     "annual_reports_missing": ("ground.annual_reports",),
@@ -138,6 +141,8 @@ class PaperPlan:
     # cma | cnas -> what that certificate's bound copy prints instead of the record's values
     # (number, holder, valid_until)
     certificates: dict[str, dict[str, str]] = field(default_factory=dict)
+    # name | credit_code | term_until -> what the business licence's copy prints instead
+    licence: dict[str, str] = field(default_factory=dict)
     printout_missing_page: int | None = None  # a form page the online printout does not have
     paper_missing_page: int | None = None  # a form page neither bound copy has
 
@@ -157,6 +162,7 @@ class Cycler:
         self.per_kind: dict[FieldKind, int] = dict.fromkeys(FieldKind, 0)
         self.spoiled: list[str] = []  # how each bad_scan so far was spoiled, in turn
         self.certificates = 0  # certificate_copy_differs so far, to change each part in turn
+        self.licences = 0  # licence_differs so far, likewise
         self.marked = 0  # copy_image_differs so far, to draw each mark in turn
 
     def take_kinds(self, count: int) -> list[str]:
@@ -291,6 +297,43 @@ def _other_certificate_number(key: str, number: str, rng: random.Random) -> str:
         if sum(a != b for a, b in zip(digits, other, strict=True)) * 3 >= len(digits):
             break
     return f"CNAS L{other}" if key == "cnas" else other
+
+
+def _plan_licence(state: _Planning, kind: str) -> None:
+    """Both volumes bind a business licence that is not the legal entity's as the record has
+    it: in turn another credit code (valid, another body's), another name, or a 营业期限 that
+    ran out before the lab applied."""
+    identity = state.record["identity"]
+    how = LICENCE_CHANGES[state.cycler.licences % len(LICENCE_CHANGES)]
+    state.cycler.licences += 1
+    if how == "credit_code":
+        expected = identity["credit_code"]
+        printed = _other_credit_code(expected, state.rng)
+        label, stored = "统一社会信用代码", printed
+    elif how == "name":
+        expected = identity["legal_entity"]
+        printed = _other_organisation(state.record, state.profile, "holder", state.rng)
+        label, stored = "名称", printed
+    else:
+        submitted = date.fromisoformat(state.record["workflow"]["submitted"])
+        until = submitted - timedelta(days=state.rng.randrange(30, 900))
+        expected, printed = "长期或未届满", fields.format_date(until.isoformat())
+        label, stored = "营业期限", until.isoformat()
+    state.plan.licence[how] = stored
+    state.add(kind, (1, 2), label=f"营业执照{label}", expected=expected, printed=printed,
+              detail=f"所附营业执照复印件{label}为“{printed}”，网上系统为“{expected}”"
+              if how != "term_until" else f"所附营业执照复印件营业期限至{printed}，已届满")
+
+
+def _other_credit_code(code: str, rng: random.Random) -> str:
+    """Another body's credit code, valid (its check character right): same registration and
+    division, another organisation code."""
+    for _ in range(20):
+        body = "".join(rng.choice("0123456789") for _ in range(8))
+        other = make_credit_code(code[:2], code[2:8], body)
+        if other[8:16] != code[8:16]:
+            return other
+    return other
 
 
 def _plan_missing_opinion(state: _Planning, kind: str) -> None:
@@ -477,6 +520,7 @@ def _plan_ratio_mismatch(state: _Planning, kind: str) -> None:
 _PLANNERS = {
     "expired_certificate": _plan_expired,
     "certificate_copy_differs": _plan_certificate_copy,
+    "licence_differs": _plan_licence,
     "missing_opinion": _plan_missing_opinion,
     "opinion_disagrees": _plan_disagrees,
     "missing_seal": _plan_seal,
@@ -495,6 +539,7 @@ _PLANNERS = {
 }
 MARKS = ("signature", "tick", "figure", "note")
 CERTIFICATE_CHANGES = ("number", "holder", "valid_until")
+LICENCE_CHANGES = ("credit_code", "name", "term_until")
 ALTERED_PHRASE = "实验室承诺复核期间暂停对外出具检验报告并接受主管部门监督检查"
 
 

@@ -248,14 +248,18 @@ def _seal_image(spot: SealSpot, dpi: int, rng: random.Random, gray: bool) -> Ima
 
 def _render(pages: list[PageSpec], name: str, role: str, copy: int | None, settings: Settings,
             rng: random.Random, *, upside_down: int | None = None,
-            spoiled: tuple[int, str] | None = None) -> _Rendered:
+            spoiled: tuple[int, str] | None = None,
+            streams: dict[int, random.Random] | None = None) -> _Rendered:
     """Print ``pages`` as the digital printout or as a scan, and locate everything on them.
-    ``spoiled`` (page index, how) scans one page too badly to judge (``scan.spoil``)."""
+    ``spoiled`` (page index, how) scans one page too badly to judge (``scan.spoil``).
+    ``streams`` (page index -> stream) draws those pages' seals and scan from their own
+    stream instead of ``rng``, so adding such a page leaves the others as they were."""
     dpi = settings.dpi
     scale = dpi / 72
     width, height = scan.page_size_px(dpi)
-    images = [[_seal_image(spot, dpi, rng, settings.gray) for spot in page.seals]
-              for page in pages]
+    own = streams or {}
+    images = [[_seal_image(spot, dpi, own.get(index, rng), settings.gray)
+               for spot in page.seals] for index, page in enumerate(pages)]
     matrices: list[np.ndarray] = []
     page_info: list[dict[str, Any]] = []
     hulls: list[list[np.ndarray]] = []
@@ -285,8 +289,9 @@ def _render(pages: list[PageSpec], name: str, role: str, copy: int | None, setti
                 seals.multiply(raster, image, cx, cy)
                 x0, y0 = round(cx - image.width / 2), round(cy - image.height / 2)
                 hulls[-1].append(seals.ink_hull(image) + np.array((x0, y0)))
-            nrng = np.random.default_rng(rng.getrandbits(64))
-            result = scan.degrade(raster, settings.degrade, nrng, dpi=dpi,
+            result = scan.degrade(raster, settings.degrade,
+                                  np.random.default_rng(own.get(index, rng).getrandbits(64)),
+                                  dpi=dpi,
                                   upside_down=index == upside_down, gray=settings.gray)
             jpegs.append(_scanned_jpeg(result.image, settings.degrade, dpi,
                                        spoiled[1] if spoiled and spoiled[0] == index else None,
@@ -407,6 +412,8 @@ def _render_lab(job: _LabJob) -> dict[str, Any]:
     campaign = settings.campaign
     total = layout.form_page_count(rec, campaign)
     recommending_color = online.seal_color(rng)
+    licence = attachments.make_licence(rec, profile, random.Random(f"{settings.seed}/licence/"
+                                                                    f"{job.index}"), plan.licence)
     rendered: list[_Rendered] = []
     # The paper may print a text the online record does not have (printout_altered).
     printed_rec = rec if plan.description is None else {
@@ -426,13 +433,16 @@ def _render_lab(job: _LabJob) -> dict[str, Any]:
                   attachments.cnas_certificate(rec, profile, rng, plan.certificates.get("cnas"))]
         upside_down = rng.randrange(len(pages)) if settings.degrade == "heavy" \
             and not settings.text_layer else None
+        # The licence comes last, drawn from its own streams: every other page is as before.
+        streams = {len(pages): random.Random(f"{settings.seed}/licence/{job.index}/{copy}")}
+        pages.append(attachments.licence_page(rec, profile, licence, streams[len(pages)]))
         if copy in plan.marks:
             form_page, what = plan.marks[copy]
             # Its own random stream, so a batch without marks is drawn as it always was.
             _mark(next(p for p in pages if p.form_page == form_page), what,
                   random.Random(f"{settings.seed}/mark/{job.index}"))
         rendered.append(_render(pages, f"volume-{copy}.pdf", "volume", copy, settings, rng,
-                                upside_down=upside_down, spoiled=spoiled))
+                                upside_down=upside_down, spoiled=spoiled, streams=streams))
         if not plan.opinion_missing:
             seal = paper.seals.get("approval", rec["identity"]["recommending_unit"])
             approval = layout.approval_page(rec, total, plan.opinion_text, seal,
@@ -468,6 +478,7 @@ def _render_lab(job: _LabJob) -> dict[str, Any]:
                          if n["type"] == "certificate"],
         "commitments": [_strip(n) for item in rendered for n in item.notes
                         if n["type"] == "commitment_date"],
+        "licences": [_strip(n) for item in rendered for n in item.notes if n["type"] == "licence"],
         "discrepancies": _locate(plan, rendered),
     }
     if online_pdf is not None:
@@ -503,7 +514,13 @@ def _locate(plan: PaperPlan, rendered: list[_Rendered]) -> list[dict[str, Any]]:
                 "printed": injection.printed, "detail": injection.detail}
         for copy in injection.copies:
             entry = {**base, "document": None, "page": None, "copy": copy, "box": None}
-            if injection.field is not None:
+            if injection.kind == "licence_differs":  # the licence copy, where it differs
+                item = docs[f"volume-{copy}.pdf"]
+                note = next(n for n in item.notes if n["type"] == "licence")
+                part = next(iter(plan.licence))
+                entry.update(document=item.document["file"], page=note["page"],
+                             box=note[f"{part}_box"])
+            elif injection.field is not None:
                 item = docs[f"volume-{copy}.pdf"]
                 located = next(v for (_, where, key), v in item.boxes.items()
                                if where == injection.where and key == injection.field)

@@ -16,6 +16,7 @@ from intake.checks import (
     credit_code,
     field_match,
     letter,
+    licence,
     misstatement,
     opinion,
     preliminary,
@@ -33,7 +34,7 @@ from intake.record import Record
 
 RULE_MODULES = (roster, application, completeness, copies, field_match, credit_code, ratios,
                 seals_present, opinion, preliminary, letter, qualification, certificates,
-                annual_reports, scan_quality, printout)
+                licence, annual_reports, scan_quality, printout)
 SUMMARY_MODULES = (misstatement,)
 
 

@@ -142,6 +142,42 @@ def test_a_certificate_the_page_pass_left_unsure_is_read_again_with_the_seal_out
     assert crop[1620:1640, 1000:1100].min() < 100  # the print under it is not
 
 
+def test_a_licence_the_page_pass_left_unsure_is_read_again_and_a_clear_one_is_not(
+        monkeypatch):
+    import json
+
+    import numpy as np
+
+    from intake import pipeline
+    from intake.model import Box, Line
+    from intake.record import record_from_dict
+    from tests.intake.checks.conftest import RECORD
+    from tests.intake.checks.test_licence import licence_page, licence_text
+
+    monkeypatch.setattr("intake.record.validate_record", lambda data, subject: None)
+    record = record_from_dict(json.loads(json.dumps(RECORD)))
+    image = np.full((2339, 1654, 3), 255, np.uint8)
+    monkeypatch.setattr(pipeline.cv2, "imread", lambda path: image.copy())
+    code_line = Line(f"统一社会信用代码 {RECORD['identity']['credit_code']}", Box(200, 200, 900, 44),
+                     97.0)
+    read: list[np.ndarray] = []
+
+    def read_block(crop):
+        read.append(crop)
+        return [code_line]
+
+    verifier = pipeline.Verifier("fake", read_line=lambda crop: ("", 0.0), read_block=read_block)
+    check = pipeline.page_verifier(record, verifier)
+    clean = replace(licence_page(RECORD, 1), image="page.jpg")
+    assert check(clean) == clean
+    assert not read
+    # The code misread by the page pass: the precise engine reads the page again.
+    misread = licence_text(RECORD, code="91350100M0O0108Y43")
+    unsure = replace(licence_page(RECORD, 1, misread), image="page.jpg")
+    assert check(unsure).page.reread == (code_line,)
+    assert len(read) == 1
+
+
 def test_a_field_the_page_pass_garbled_gets_a_second_reading_before_it_fails(monkeypatch):
     """Under the cover seal tesseract read the lab name as "Di ru" and RapidOCR, sure of it,
     read 质 as 债: a psm 6 reading of the cell settles it; a name printed otherwise still fails."""

@@ -403,3 +403,79 @@ def test_a_pen_mark_on_copy_2_leaves_the_text_alike_and_the_copies_fail_by_image
         failing = {f.evidence["page"] for f in _review(batch.lab(index)).findings
                    if f.rule == "copies.same" and f.status.value == "fail"}
         assert failing == expected
+
+
+@pytest.fixture(scope="module")
+def licence_batches(tmp_path_factory: pytest.TempPathFactory) -> tuple[Batch, Batch]:
+    """Six labs, the even ones binding a licence that differs (code, name, term in turn); and
+    the same seed with nothing injected."""
+    made = []
+    for name, count in (("licence", 1), ("licence-clean", 0)):
+        root = tmp_path_factory.mktemp(name)
+        made.append(Batch(root, generate_batch(root, labs=6, seed=13, text_layer=True,
+                                               discrepancies=count, kinds=["licence_differs"])))
+    return made[0], made[1]
+
+
+def _page_texts(path: Path) -> list[str]:
+    with pdfplumber.open(path) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+def test_every_volume_binds_the_legal_entity_s_licence_last(licence_batches) -> None:
+    batch, _ = licence_batches
+    record, truth = batch.record(0), batch.truth(0)
+    identity = record["identity"]
+    for copy in (1, 2):
+        last = _page_texts(batch.lab(0) / f"volume-{copy}.pdf")[-1].replace(" ", "")
+        for printed in ("营业执照", "统一社会信用代码", "法定代表人", "经营范围", "注册资本",
+                        "成立日期", "营业期限", "登记机关", identity["credit_code"],
+                        identity["legal_entity"]):
+            assert printed in last, printed
+    [note1, note2] = truth["licences"]
+    assert note1["name"] == note2["name"] == identity["legal_entity"]
+    assert note1["term_until"] == "长期" or note1["term_until"] > record["workflow"]["submitted"]
+    stamps = {s["role"] for s in truth["seals"] if s["page"] == note1["page"]
+              and s["document"] == "volume-1.pdf"}
+    assert stamps == {"certification_body", "copy_stamp", "legal_entity"}
+
+
+def test_licence_differs_changes_code_name_and_term_in_turn_and_only_the_licence(
+        licence_batches) -> None:
+    from intake.codes import is_valid_credit_code
+
+    batch, clean = licence_batches
+    changed = []
+    for index in batch.dirty:
+        record, truth = batch.record(index), batch.truth(index)
+        [d1, d2] = truth["discrepancies"]
+        assert (d1["kind"], d1["copy"], d2["copy"]) == ("licence_differs", 1, 2)
+        note = next(n for n in truth["licences"] if n["copy"] == 1)
+        assert d1["page"] == note["page"]
+        if note["credit_code"] != record["identity"]["credit_code"]:
+            assert is_valid_credit_code(note["credit_code"])
+            changed.append("credit_code")
+        elif note["name"] != record["identity"]["legal_entity"]:
+            changed.append("name")
+        else:
+            assert note["term_until"] < record["workflow"]["submitted"]
+            changed.append("term_until")
+        # Every page but the licence is as in the dossier with nothing injected.
+        for copy in (1, 2):
+            file = f"volume-{copy}.pdf"
+            assert _page_texts(batch.lab(index) / file)[:-1] == \
+                _page_texts(clean.lab(index) / file)[:-1]
+        assert batch.record(index) == clean.record(index)
+    assert changed == ["credit_code", "name", "term_until"]
+
+
+@pytest.mark.slow
+def test_the_licence_rule_finds_each_licence_kind_on_the_digital_printout(
+        licence_batches) -> None:
+    batch, _ = licence_batches
+    for index in range(6):
+        findings = [f for f in _review(batch.lab(index)).findings
+                    if f.rule == "certificate.licence"]
+        assert [f.location.document for f in findings] == ["volume-1.pdf", "volume-2.pdf"]
+        want = "fail" if index in batch.dirty else "pass"
+        assert {f.status.value for f in findings} == {want}, [f.message for f in findings]

@@ -91,7 +91,8 @@ def test_form_layout_contract(text_batch: Batch) -> None:
     record = text_batch.record(0)
     total = truth["form_pages"]
     with pdfplumber.open(text_batch.lab(0) / "volume-1.pdf") as pdf:
-        assert len(pdf.pages) == total - 1 + 2  # the form less its approval page, 2 certificates
+        # the form less its approval page, 2 certificates and the business licence
+        assert len(pdf.pages) == total - 1 + 3
         for number, page in enumerate(pdf.pages[: total - 1], start=1):
             assert (round(page.width, 2), round(page.height, 2)) == (595.28, 841.89)
             text = page.extract_text()
@@ -278,9 +279,9 @@ def test_footer_numbers_are_contiguous_except_a_missing_page(text_batch: Batch) 
     total = truth["form_pages"]
     footers = []
     with pdfplumber.open(text_batch.lab(1) / "volume-2.pdf") as pdf:
-        assert len(pdf.pages) == total - 1 + 2
+        assert len(pdf.pages) == total - 1 + 3
     with pdfplumber.open(text_batch.lab(1) / "volume-1.pdf") as pdf:
-        assert len(pdf.pages) == total - 2 + 2
+        assert len(pdf.pages) == total - 2 + 3
         for page in pdf.pages:
             found = re.search(r"第 (\d+) 页 共 (\d+) 页", page.extract_text())
             if found:
