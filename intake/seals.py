@@ -1128,14 +1128,14 @@ def _oval_rays(a_rel: float, b_rel: float, angle: float) -> _Rays:
 def _ring_at(
     ink: np.ndarray, wide: np.ndarray, cx: float, cy: float, r: float, px_per_mm: float,
     dark: np.ndarray | None = None, oval: _Outline | None = None,
-    around: np.ndarray | None = None,
+    around: np.ndarray | None = None, max_width_mm: float = 3.0,
 ) -> _Ring | None:
     """Refine a Hough circle on the ink and measure its ring profile. ``dark``: the darker
     ink, when ``ink`` is the fainter one (on a heavy copy the faint ink is solid wherever
     text is dense, a star or not). ``oval``: an oval already fitted to the ring, measured
     as it is (radii are then multiples of its mean half axis). ``around``: the ink the
     profile round the ring line is measured on, when not ``ink`` (the page's print taken
-    out, for a ring stamped over print)."""
+    out, for a ring stamped over print). ``max_width_mm``: the widest ring line taken."""
     step = 0.5
     rays: _Rays | None = None
     a_rel = b_rel = 1.0
@@ -1183,7 +1183,7 @@ def _ring_at(
     size_mm = 2 * r / px_per_mm
     if (
         peak < GRAY_MIN_PEAK or peak - outside < 0.45 or inside - outside < 0.12
-        or inside > 0.65 or not 0.7 <= width_mm <= 3.0
+        or inside > 0.65 or not 0.7 <= width_mm <= max_width_mm
         or not MIN_SEAL_MM <= size_mm <= MAX_SEAL_MM
     ):
         score = 0.0
@@ -1435,12 +1435,15 @@ _PRINT_LEVEL = 0.2  # black print: darker than this share of the paper (seal ink
 
 def _print_mask(gray: np.ndarray, dpi: int, small: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """Where the page's black print lies, at the detection resolution: strokes darker than a
-    fifth of the paper, with their grey edges. Told apart at 6 px/mm or more, where a 0.4 mm
+    fifth of the paper, with their grey edges. Told apart at about 6 px/mm, where a 0.4 mm
     stroke still has a black core; at the detection resolution it blurs to a seal's grey."""
-    f = min(1.0, 6.0 * 25.4 / dpi)
-    fine = gray if f == 1.0 else cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
     level = _PRINT_LEVEL * float(np.median(paper))
-    dark = cv2.threshold(fine, level, 255, cv2.THRESH_BINARY_INV)[1]
+    dark = np.asarray(cv2.threshold(gray, level, 255, cv2.THRESH_BINARY_INV)[1])
+    k = max(1, round(dpi / 150))
+    if k > 1:  # print anywhere in a k x k block (cheaper than an area resize of the page)
+        dark = cv2.resize(cv2.dilate(dark, np.ones((k, k), np.uint8)),
+                          (dark.shape[1] // k, dark.shape[0] // k),
+                          interpolation=cv2.INTER_NEAREST)
     dark = cv2.dilate(dark, np.ones((3, 3), np.uint8))
     # A detection pixel with a sixth of it under print is print: its grey is the print's.
     share = cv2.resize(dark, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
@@ -1448,8 +1451,8 @@ def _print_mask(gray: np.ndarray, dpi: int, small: np.ndarray, paper: np.ndarray
 
 
 def _rings_over_print(
-    small: np.ndarray, faint: np.ndarray, faint_wide: np.ndarray, dark: np.ndarray,
-    px_per_mm: float, found: list[_Ring],
+    small: np.ndarray, ink: np.ndarray, faint: np.ndarray, faint_wide: np.ndarray,
+    dark: np.ndarray, px_per_mm: float, found: list[_Ring],
 ) -> list[_Ring]:
     """Oval rings stamped over print, searched again with the black print (``dark``) taken
     out of the page and of the profile round the ring, away from rings found. Over a cover's
@@ -1458,6 +1461,7 @@ def _rings_over_print(
     across the oval pull its fit off the ring. The ring line itself is judged on the faint
     ink as it is (it runs on through the print)."""
     clean = np.asarray(cv2.bitwise_and(faint, cv2.bitwise_not(dark)))
+    clean_ink = np.asarray(cv2.bitwise_and(ink, cv2.bitwise_not(dark)))
     blank = cv2.bitwise_not(clean)  # the seals' ink alone, black on white
     half = cv2.GaussianBlur(cv2.resize(blank, (small.shape[1] // 2, small.shape[0] // 2),
                                        interpolation=cv2.INTER_AREA), (5, 5), 1.2)
@@ -1476,16 +1480,36 @@ def _rings_over_print(
         x, y, r = float(hx) * f, float(hy) * f, float(hr) * f
         if any(math.hypot(x - g.cx, y - g.cy) < g.r for g in (*found, *rings)):
             continue
-        oval = _outermost_oval(clean, x, y, r)
-        if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
-            continue
-        ring = _ring_at(faint, faint_wide, x, y, r, px_per_mm, clean, oval, clean)
+        if _core(clean, x, y, r) < 0.15:
+            continue  # no star near the centre (Hough's centre can be a few pixels off it)
+        ring = _oval_over_print(faint, faint_wide, (clean, clean_ink), x, y, r, px_per_mm)
         # With the print gone, a pen loop round a patch of mottled paper can show "text"
         # inside it too, and ink all over its centre; an oval seal has its star there (0.37-0.62
         # of the core seen), which leaves paper between its points.
         if ring is not None and ring.score >= GRAY_MIN_SCORE and 0.35 <= ring.star <= 0.85:
             rings.append(ring)
     return rings
+
+
+def _oval_over_print(
+    faint: np.ndarray, faint_wide: np.ndarray, cleaned: tuple[np.ndarray, np.ndarray],
+    x: float, y: float, r: float, px_per_mm: float,
+) -> _Ring | None:
+    """The oval ring round a Hough circle on the print-free ink: fitted to its outermost ink,
+    the faint ink first, then the ink (a heavy copy's mottled paper is faint ink), as fitted
+    and 5 % out (the fit can lie on the oval's inner line). Its ring may measure up to 4 mm:
+    an oval seal's ring and inner line run together on a blurred copy."""
+    clean = cleaned[0]
+    ring = None
+    for fit_mask in cleaned:
+        oval = _outermost_oval(fit_mask, x, y, r)
+        if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
+            continue
+        for grown in (oval, replace(oval, a=1.05 * oval.a, b=1.05 * oval.b)):
+            ring = _ring_at(faint, faint_wide, x, y, r, px_per_mm, clean, grown, clean, 4.0)
+            if ring is not None and ring.score >= GRAY_MIN_SCORE:
+                return ring
+    return ring
 
 
 def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | None:
@@ -1537,8 +1561,8 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     faint = np.asarray(cv2.threshold(darker, GRAY_FAINT_INK, 255, cv2.THRESH_BINARY)[1])
     faint_wide = cv2.dilate(faint, np.ones((3, 3), np.uint8))
     rings = _hough_rings(small, ink, wide, faint, faint_wide, px_per_mm)
-    rings += _rings_over_print(small, faint, faint_wide, _print_mask(gray, dpi, small, paper),
-                               px_per_mm, rings)
+    rings += _rings_over_print(small, ink, faint, faint_wide,
+                               _print_mask(gray, dpi, small, paper), px_per_mm, rings)
     seals: list[Seal] = []
     kept: list[_Ring] = []
     for ring in sorted(rings, key=lambda g: -g.score):
