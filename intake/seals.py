@@ -1480,8 +1480,8 @@ def _rings_over_print(
         x, y, r = float(hx) * f, float(hy) * f, float(hr) * f
         if any(math.hypot(x - g.cx, y - g.cy) < g.r for g in (*found, *rings)):
             continue
-        if _core(clean, x, y, r) < 0.15:
-            continue  # no star near the centre (Hough's centre can be a few pixels off it)
+        if _core(clean, x, y, r) < 0.08:
+            continue  # no star near the centre (Hough's centre can be pixels off it)
         ring = _oval_over_print(faint, faint_wide, (clean, clean_ink), x, y, r, px_per_mm)
         # With the print gone, a pen loop round a patch of mottled paper can show "text"
         # inside it too, and ink all over its centre; an oval seal has its star there (0.37-0.62
