@@ -1,8 +1,8 @@
 """Seals on gray pages the way worn photocopies bring them: a seal over a form's table, its
 ring text blurred into its ring, and the table's cells beside it, which are not chops; a chop
 under a seal with a line of print below it; a thick pen circle round dense text, which is not
-a seal; a gray page stored as colour; and a legal entity's oval seal with the date printed
-across it, and a faint one."""
+a seal; a gray page stored as colour; a legal entity's oval seal with the date printed
+across it, a faint one, and one stamped over a cover's table."""
 
 from __future__ import annotations
 
