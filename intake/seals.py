@@ -1170,11 +1170,14 @@ def _oval_rays(a_rel: float, b_rel: float, angle: float) -> _Rays:
 def _ring_at(
     ink: np.ndarray, wide: np.ndarray, cx: float, cy: float, r: float, px_per_mm: float,
     dark: np.ndarray | None = None, oval: _Outline | None = None,
+    around: np.ndarray | None = None, max_width_mm: float = 3.0,
 ) -> _Ring | None:
     """Refine a Hough circle on the ink and measure its ring profile. ``dark``: the darker
     ink, when ``ink`` is the fainter one (on a heavy copy the faint ink is solid wherever
     text is dense, a star or not). ``oval``: an oval already fitted to the ring, measured
-    as it is (radii are then multiples of its mean half axis)."""
+    as it is (radii are then multiples of its mean half axis). ``around``: the ink the
+    profile round the ring line is measured on, when not ``ink`` (the page's print taken
+    out, for a ring stamped over print). ``max_width_mm``: the widest ring line taken."""
     step = 0.5
     rays: _Rays | None = None
     a_rel = b_rel = 1.0
@@ -1200,7 +1203,7 @@ def _ring_at(
     line_hit, _ = _radial_hits(wide, cx, cy, radii[peak_i:peak_i + 1], rays=rays)
     if _share(line_hit[0, cols]) < GRAY_MIN_PEAK:
         return None
-    hit, valid = _radial_hits(ink, cx, cy, radii, rays=rays)
+    hit, valid = _radial_hits(ink if around is None else around, cx, cy, radii, rays=rays)
     cols = valid.all(axis=0)
     visible = _share(cols)
     if visible < 0.7:
@@ -1222,7 +1225,7 @@ def _ring_at(
     size_mm = 2 * r / px_per_mm
     if (
         peak < GRAY_MIN_PEAK or peak - outside < 0.45 or inside - outside < 0.12
-        or inside > 0.65 or not 0.7 <= width_mm <= 3.0
+        or inside > 0.65 or not 0.7 <= width_mm <= max_width_mm
         or not MIN_SEAL_MM <= size_mm <= MAX_SEAL_MM
     ):
         score = 0.0
@@ -1469,6 +1472,119 @@ def _hough_rings(
     return rings
 
 
+_PRINT_LEVEL = 0.2  # black print: darker than this share of the paper (seal ink is lighter)
+
+
+def _print_mask(gray: np.ndarray, dpi: int, small: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """Where the page's black print lies, at the detection resolution: strokes darker than a
+    fifth of the paper, with their grey edges. Told apart at about 6 px/mm, where a 0.4 mm
+    stroke still has a black core; at the detection resolution it blurs to a seal's grey."""
+    level = _PRINT_LEVEL * float(np.median(paper))
+    dark = np.asarray(cv2.threshold(gray, level, 255, cv2.THRESH_BINARY_INV)[1])
+    k = max(1, round(dpi / 150))
+    if k > 1:  # print anywhere in a k x k block (cheaper than an area resize of the page)
+        dark = cv2.resize(cv2.dilate(dark, np.ones((k, k), np.uint8)),
+                          (dark.shape[1] // k, dark.shape[0] // k),
+                          interpolation=cv2.INTER_NEAREST)
+    dark = cv2.dilate(dark, np.ones((3, 3), np.uint8))
+    # A detection pixel with a sixth of it under print is print: its grey is the print's.
+    share = cv2.resize(dark, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.threshold(share, 40, 255, cv2.THRESH_BINARY)[1])
+
+
+def _rings_over_print(
+    small: np.ndarray, ink: np.ndarray, faint: np.ndarray, faint_wide: np.ndarray,
+    dark: np.ndarray, px_per_mm: float, found: list[_Ring],
+) -> list[_Ring]:
+    """Oval rings stamped over print, searched again with the black print (``dark``) taken
+    out of the page and of the profile round the ring, away from rings found. Over a cover's
+    table the rows of 5 mm print are as dense round the ring as its ring text is, and Hough
+    finds no circle near the oval's centre; on a certificate copy the page's print and a chop
+    across the oval pull its fit off the ring. The ring line itself is judged on the faint
+    ink as it is (it runs on through the print)."""
+    clean = np.asarray(cv2.bitwise_and(faint, cv2.bitwise_not(dark)))
+    clean_ink = np.asarray(cv2.bitwise_and(ink, cv2.bitwise_not(dark)))
+    blank = cv2.bitwise_not(clean)  # the seals' ink alone, black on white
+    half = cv2.GaussianBlur(cv2.resize(blank, (small.shape[1] // 2, small.shape[0] // 2),
+                                       interpolation=cv2.INTER_AREA), (5, 5), 1.2)
+    hp = px_per_mm * half.shape[1] / small.shape[1]
+    f = small.shape[1] / half.shape[1]
+    # Little is left on such a page to suggest circles, and a ring broken where print crossed
+    # it gathers fewer votes: a lower vote threshold than on the page.
+    circles = cv2.HoughCircles(
+        half, cv2.HOUGH_GRADIENT, dp=1, minDist=3 * hp, param1=80, param2=15,
+        minRadius=round(_OVAL_HOUGH_MM[0] / 2 * hp), maxRadius=round(_OVAL_HOUGH_MM[1] / 2 * hp),
+    )
+    rings: list[_Ring] = []
+    if circles is None:
+        return rings
+    for hx, hy, hr in circles[0][:GRAY_CANDIDATES]:
+        x, y, r = float(hx) * f, float(hy) * f, float(hr) * f
+        if any(math.hypot(x - g.cx, y - g.cy) < g.r for g in (*found, *rings)):
+            continue
+        if _core(clean, x, y, r) < 0.08:
+            continue  # no star near the centre (Hough's centre can be pixels off it)
+        ring = _oval_over_print(faint, faint_wide, (clean, clean_ink), x, y, r, px_per_mm)
+        # With the print gone, a pen loop round a patch of mottled paper can show "text"
+        # inside it too, and ink all over its centre; an oval seal has its star there (0.37-0.62
+        # of the core seen), which leaves paper between its points.
+        if ring is not None and ring.score >= GRAY_MIN_SCORE and 0.35 <= ring.star <= 0.85:
+            rings.append(ring)
+    return rings
+
+
+def _oval_over_print(
+    faint: np.ndarray, faint_wide: np.ndarray, cleaned: tuple[np.ndarray, np.ndarray],
+    x: float, y: float, r: float, px_per_mm: float,
+) -> _Ring | None:
+    """The oval ring round a Hough circle on the print-free ink: fitted to its outermost ink,
+    the faint ink first, then the ink (a heavy copy's mottled paper is faint ink), as fitted
+    and 5 % out (the fit can lie on the oval's inner line). Its ring may measure up to 4 mm:
+    an oval seal's ring and inner line run together on a blurred copy."""
+    clean = cleaned[0]
+    ring = None
+    for fit_mask in cleaned:
+        oval = _outermost_oval(fit_mask, x, y, r)
+        if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
+            continue
+        for grown in (oval, replace(oval, a=1.05 * oval.a, b=1.05 * oval.b)):
+            ring = _ring_at(faint, faint_wide, x, y, r, px_per_mm, clean, grown, clean, 4.0)
+            if ring is not None and ring.score >= GRAY_MIN_SCORE:
+                return ring
+    return ring
+
+
+def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | None:
+    """The ellipse through most of the outermost ink points round a Hough circle (a seal's
+    ring is its outermost ink), fitted on samples of six and refitted on the points that
+    agree with the best: print left on the page beside the ring pulls a least-squares fit."""
+    every = 3
+    radii = np.arange(0.75 * r, 1.3 * r, 1.0)
+    hit, valid = _radial_hits(ink, cx, cy, radii, every)
+    ok = hit.any(axis=0) & valid[[0, -1]].all(axis=0)
+    if ok.sum() < 40:
+        return None
+    rr = radii[len(radii) - 1 - hit[::-1].argmax(axis=0)[ok]]
+    pts = np.stack([cx + rr * _RING_COS[0, ::every][ok], cy + rr * _RING_SIN[0, ::every][ok]],
+                   1).astype(np.float32)
+    rng = np.random.default_rng(0)  # the same page gives the same seals
+    best, best_in = None, 0
+    for _ in range(60):
+        (fx, fy), (w, h), deg = cv2.fitEllipse(pts[rng.choice(len(pts), 6, replace=False)])
+        if min(w, h) <= 0 or max(w, h) > MAX_OVAL_RATIO * min(w, h):
+            continue
+        agree = np.abs(_ellipse_rho(pts, _Outline(fx, fy, w / 2, h / 2,
+                                                  math.radians(deg))) - 1.0) < 0.05
+        if agree.sum() > best_in:
+            best, best_in = agree, int(agree.sum())
+    if best is None or best_in < 0.45 * hit.shape[1]:
+        return None
+    (fx, fy), (w, h), deg = cv2.fitEllipse(pts[best])
+    if min(w, h) <= 0 or max(w, h) > MAX_OVAL_RATIO * min(w, h):
+        return None
+    return _Outline(fx, fy, w / 2, h / 2, math.radians(deg))
+
+
 def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     """Seals on a page without colour: Hough circles kept only when their ring profile shows a
     dense line at the radius, text inside it and less ink just outside than on it. Seals cut by
@@ -1487,6 +1603,8 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     faint = np.asarray(cv2.threshold(darker, GRAY_FAINT_INK, 255, cv2.THRESH_BINARY)[1])
     faint_wide = cv2.dilate(faint, np.ones((3, 3), np.uint8))
     rings = _hough_rings(small, ink, wide, faint, faint_wide, px_per_mm)
+    rings += _rings_over_print(small, ink, faint, faint_wide,
+                               _print_mask(gray, dpi, small, paper), px_per_mm, rings)
     seals: list[Seal] = []
     kept: list[_Ring] = []
     for ring in sorted(rings, key=lambda g: -g.score):

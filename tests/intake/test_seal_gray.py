@@ -1,8 +1,8 @@
 """Seals on gray pages the way worn photocopies bring them: a seal over a form's table, its
 ring text blurred into its ring, and the table's cells beside it, which are not chops; a chop
 under a seal with a line of print below it; a thick pen circle round dense text, which is not
-a seal; a gray page stored as colour; and a legal entity's oval seal with the date printed
-across it, and a faint one."""
+a seal; a gray page stored as colour; a legal entity's oval seal with the date printed
+across it, a faint one, and one stamped over a cover's table."""
 
 from __future__ import annotations
 
@@ -206,6 +206,38 @@ def test_faint_gray_oval_fitted_to_its_inner_line_is_found(
     gray = (level, level, level)
     oval = rotate(seal(ORGANISATIONS[seed % 5], mm=40, seed=seed, shape="oval", color=gray), turn)
     truth = stamp(page, oval, 120 * MM, 200 * MM)
+    found = only(detect_seals(photocopy(page), DPI))
+    assert found.shape is SealShape.OVAL
+    assert found.box.iou(truth) >= 0.85
+
+
+def cover_table(rgb: np.ndarray, top_mm: float) -> None:
+    """A cover's table: ruled rows 12 mm apart, each with a line of 5 mm print across it."""
+    img = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(img)
+    rows = ("检验检测机构（电线电缆）产品质量控制和技术评价实验室", "某某电线电缆研究所有限公司",
+            "中国机械工业集团有限公司", "二〇二一年三月二十二日申请资质认定")
+    for k, text in enumerate(rows):
+        y = (top_mm + 12 * k) * MM
+        draw.line([(20 * MM, y), (190 * MM, y)], fill="black", width=max(1, round(0.3 * MM)))
+        draw.text((25 * MM, y + 3.5 * MM), text, font=font(round(5 * MM)), fill="black")
+    draw.line([(20 * MM, (top_mm + 48) * MM), (190 * MM, (top_mm + 48) * MM)], fill="black",
+              width=max(1, round(0.3 * MM)))
+    rgb[:] = np.asarray(img)
+
+
+@pytest.mark.parametrize(("x_mm", "seed", "level"), [(110, 1, 150), (95, 2, 175), (125, 4, 130)])
+def test_gray_oval_seal_over_a_covers_table_is_found_as_an_oval(
+    x_mm: float, seed: int, level: int
+) -> None:
+    # Over the table the rows of print are as dense round the ring as its ring text, and
+    # Hough puts no circle near the oval's centre: the print has to be taken out first.
+    page = page_rgb()
+    page[int(100 * MM):int(170 * MM)] = 255
+    cover_table(page, 108)
+    oval = seal(ORGANISATIONS[seed % 5], mm=40, seed=seed, shape="oval",
+                color=(level, level, level))
+    truth = stamp(page, oval, x_mm * MM, 132 * MM)
     found = only(detect_seals(photocopy(page), DPI))
     assert found.shape is SealShape.OVAL
     assert found.box.iou(truth) >= 0.85
