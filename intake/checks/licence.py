@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
+from intake.checks.certificates import _PRINTED_NAME as PRINTED_NAME
 from intake.checks.certificates import (
+    READINGS_AGREE,
     TextLine,
     copies_of_certificates,
     judge_holder,
@@ -18,8 +21,10 @@ from intake.checks.certificates import (
     reread_lines,
 )
 from intake.checks.certificates import _date_in as date_in
+from intake.checks.certificates import _org_like as org_like
 from intake.checks.certificates import _reference_date as reference_date
 from intake.checks.rule import finding
+from intake.checks.seals_present import names_other_body
 from intake.codes import credit_code_problem, is_valid_credit_code
 from intake.dossier import PageResult
 from intake.fields import format_date, record_value
@@ -31,7 +36,8 @@ CLAUSE = ("六（三）能力证明材料（营业执照）复印件随申请材
           "六（五）形式审查：材料与网上系统材料的一致性")
 RULES = {"certificate.licence": ("营业执照复印件与网上系统一致且在营业期限内", CLAUSE)}
 KIND = "licence"  # Page.kind_detail of a licence page
-_NAME_LABEL = re.compile(r"^名\s*称\s*[:：]?")
+# The engines may read a stray mark between the label's two characters (名，称).
+_NAME_LABEL = re.compile(r"^名[\s,，.。、·]*称\s*[:：]?")
 _CODE_LABEL = re.compile(r"信用代码|社会信用|代码")
 _TERM_LABEL = "营业期限"
 _CODE_RUN = re.compile(r"[0-9A-Z]{16,20}")
@@ -113,8 +119,29 @@ def _parse(lines: list[TextLine]) -> tuple[list[tuple[str, Box]], list[tuple[str
 # Judging -------------------------------------------------------------------------------------
 
 
-def judge_name(entity: str, copy: LicenceCopy) -> Part:
-    status, found = judge_holder([entity], [n for n, _ in copy.names])
+def printed_other_name(entity: str, reading: str) -> bool:
+    """Whether a licence's 名称, read as printed, is another body's: what tells one on a seal's
+    ring (``names_other_body``), or a run of two or more characters replaced anywhere, at its
+    start too (广州 for 上海). A ring's ends are lost and garbled; a printed line's are not."""
+    want, read = canonical_text(entity), canonical_text(reading)
+    if not want or want in read:
+        return False
+    return names_other_body(want, read) or any(
+        op.tag == "replace" and max(op.src_end - op.src_start, op.dest_end - op.dest_start) > 1
+        for op in Levenshtein.opcodes(want, read))
+
+
+def judge_name(entity: str, copy: LicenceCopy, exact: bool = False) -> Part:
+    """The holder's judgement (``judge_holder``), except that readings agreeing on another
+    body's name as printed fail: two at least (the page pass's and the re-read's), or one from
+    a text layer (``exact``), each of printed characters only."""
+    readings = [n for n, _ in copy.names]
+    status, found = judge_holder([entity], readings)
+    named = [r for r in readings if PRINTED_NAME.fullmatch(r)]
+    if (named and len(named) == len(readings) and (len(named) >= 2 or exact)
+            and all(org_like(r) and printed_other_name(entity, r)
+                    and fuzz.ratio(named[0], r) >= READINGS_AGREE for r in named)):
+        status, found = Status.FAIL, named[0]
     box = next((b for n, b in copy.names if n == found), None)
     return Part(status, "名称", "identity.legal_entity", entity, found, box,
                 round(fuzz.ratio(canonical_text(entity), found), 1) if found else None)
@@ -173,7 +200,7 @@ def _judge(result: PageResult, record: Record, reference: date | None) -> tuple[
     entity = str(record_value(record.data, "identity.legal_entity") or "")
     code = str(record_value(record.data, "identity.credit_code") or "")
     exact = result.page.text_source is TextSource.TEXT_LAYER
-    return (judge_name(entity, copy), judge_code(code, copy),
+    return (judge_name(entity, copy, exact), judge_code(code, copy),
             judge_term(copy, reference, exact))
 
 

@@ -139,3 +139,34 @@ def test_the_rereading_settles_what_the_page_pass_misread(record, record_data):
                         reread=[f"统一社会信用代码 {record_data['identity']['credit_code']}"])
     assert {f.status for f in _licence(rule.check(_dossier(record_data, page1=page),
                                                   record))} == {Status.PASS}
+
+
+def test_another_body_s_name_of_the_same_pattern_fails_when_both_readings_agree(record,
+                                                                                  record_data):
+    # 广州 for 上海: the rest of the name is the record's (ratio 83), yet a printed line does
+    # not garble its first two characters as a seal's ring does; the page pass read the label
+    # with a stray mark (名，称)
+    other = "广州国缆检测股份有限公司"
+    text = licence_text(record_data).replace(f"名 称 {record_data['identity']['legal_entity']}",
+                                             f"名，称 {other}")
+    twice = licence_page(record_data, 2, text, reread=[f"名称{other}"])
+    [bad] = _licence(rule.check(_dossier(record_data, page2=twice), record), Status.FAIL)
+    assert (bad.location.document, bad.field, bad.found) == (
+        "volume-2.pdf", "identity.legal_entity", other)
+    assert "与网上系统不一致" in bad.message
+    # read once only, it is for a reviewer
+    once = licence_page(record_data, 2, text)
+    assert [f.status for f in _licence(rule.check(_dossier(record_data, page2=once), record))
+            ] == [Status.PASS, Status.UNCERTAIN]
+
+
+def test_the_record_s_name_misread_differently_by_each_reading_never_fails(record, record_data):
+    # each engine misread the place differently: the readings do not agree on another body
+    text = licence_text(record_data, name="止海国缆检测股份有限公司")
+    page = licence_page(record_data, 1, text, reread=["名称上梅国缆检测股份有限公司"])
+    assert not _licence(rule.check(_dossier(record_data, page1=page), record), Status.FAIL)
+    # and one reading with the record's name passes, whatever the other reads
+    page = licence_page(record_data, 1, licence_text(record_data, name="广州国缆检测股份有限公司"),
+                        reread=[f"名称{record_data['identity']['legal_entity']}"])
+    assert {f.status for f in _licence(rule.check(_dossier(record_data, page1=page),
+                                                  record))} == {Status.PASS}
