@@ -444,6 +444,29 @@ def test_printed_gray_page_has_no_seals() -> None:
     assert detect_seals(photocopy(page), DPI) == []
 
 
+def pen_circle_round_title(page: np.ndarray, r_mm: float) -> None:
+    """A certificate copy's bold two-line title with a pen circle drawn round it: one stroke,
+    a little out of round, its ends overlapping."""
+    img = Image.fromarray(page)
+    draw = ImageDraw.Draw(img)
+    cx, cy = 105 * MM, 180 * MM
+    for k, line in enumerate(("检验检测机构", "资质认定证书")):
+        draw.text((cx, cy + (k - 0.5) * 16 * MM), line, font=font(round(12 * MM)), fill="black",
+                  anchor="mm", stroke_width=round(0.5 * MM), stroke_fill="black")
+    page[:] = np.asarray(img)
+    t = np.linspace(0, 2.05 * math.pi, 200)
+    wob = 1 + 0.04 * np.sin(3 * t + 1.0)
+    pts = np.stack([cx + r_mm * MM * wob * np.cos(t), cy + 0.9 * r_mm * MM * wob * np.sin(t)], 1)
+    cv2.polylines(page, [pts.astype(np.int32)], False, PEN_RED, round(0.6 * MM), cv2.LINE_AA)
+
+
+@pytest.mark.parametrize("r_mm", [18, 26])
+def test_pen_circle_round_bold_print_on_a_gray_page_is_not_a_seal(r_mm: float) -> None:
+    page = page_rgb()
+    pen_circle_round_title(page, r_mm)
+    assert detect_seals(photocopy(page), DPI) == []
+
+
 def boxed_notes(page: np.ndarray) -> None:
     """Printed boxes a chop could be taken for: a ruled box round a line of bold text, and
     a table of cells the size of a chop, lines of text in them."""
