@@ -172,8 +172,8 @@ def judge_code(code: str, copy: LicenceCopy) -> Part:
 
 def judge_term(copy: LicenceCopy, reference: date | None, exact: bool = False) -> Part:
     """pass when 营业期限 is 长期 or ends on or after the reference date; fail when every
-    reading, two at least and each read as printed, ends before it (one, from a text layer:
-    ``exact``); uncertain otherwise."""
+    reading, two at least, one of them read as printed, names the same day before it (one, from
+    a text layer: ``exact``); uncertain otherwise."""
     on = reference.isoformat() if reference else None
     expected = f"≥{on}" if on else None
     terms = list(copy.terms)
@@ -190,7 +190,10 @@ def judge_term(copy: LicenceCopy, reference: date | None, exact: bool = False) -
         ok = next(t for t in dates if t[0] >= reference)
         status = Status.PASS if all(d >= reference for d, _, _ in dates) else Status.UNCERTAIN
         return Part(status, "营业期限", None, expected, ok[0].isoformat(), ok[1])
-    sure = (len(dates) >= 2 or exact) and all(p for _, _, p in dates) and len({d for d, _, _ in dates}) == 1
+    # Two readings alike, one as printed: the other engine's reading by digits (年]月 for 年1月)
+    # then names the same day, which a misreading of another day would not.
+    sure = ((len(dates) >= 2 or exact) and any(p for _, _, p in dates)
+            and len({d for d, _, _ in dates}) == 1)
     return Part(Status.FAIL if sure else Status.UNCERTAIN, "营业期限", None, expected,
                 first[0].isoformat(), first[1])
 

@@ -99,6 +99,18 @@ def test_a_term_that_ran_out_before_the_lab_applied_fails_when_read_twice(record
             ] == [Status.PASS, Status.UNCERTAIN]
 
 
+def test_a_lapsed_term_read_by_its_digits_once_and_as_printed_once_fails(record, record_data):
+    # The page pass read 2019年]月26日 (digits only), the re-read 2019年1月26日 as printed: the
+    # same day twice, by two engines. Two different days, one of them by digits, stay unsure.
+    garbled = licence_text(record_data, term="1978年5月25日至2019年]月26日")
+    alike = licence_page(record_data, 2, garbled, reread=["营业期限 1978年5月25日至2019年1月26日"])
+    [bad] = _licence(rule.check(_dossier(record_data, page2=alike), record), Status.FAIL)
+    assert bad.found == "2019-01-26"
+    unlike = licence_page(record_data, 2, garbled, reread=["营业期限 1978年5月25日至2019年7月26日"])
+    assert [f.status for f in _licence(rule.check(_dossier(record_data, page2=unlike), record))
+            ] == [Status.PASS, Status.UNCERTAIN]
+
+
 def test_a_term_running_past_the_review_passes(record, record_data):
     later = licence_page(record_data, 1, licence_text(record_data, term="2003年5月18日至2033年5月17日"))
     assert {f.status for f in _licence(rule.check(_dossier(record_data, page1=later),
