@@ -51,7 +51,7 @@ _RESPONSIBLE = re.compile(r"任由(.{4,40}?)承担")
 _ORG_END = re.compile(r"(公司|院|所|中心|局|厅|委员会|协会|集团|大学|学院|实验室|站)$")
 # A name printed on a certificate is Chinese characters and brackets only: a reading mixed
 # with Latin letters, digits or signs is a misreading, not another organisation.
-_PRINTED_NAME = re.compile(r"[\u4e00-\u9fff()（）]+")
+PRINTED_NAME = re.compile(r"[\u4e00-\u9fff()（）]+")
 # A reading this close to the holder's name, no run of characters differing, is the holder's
 # name misread.
 HOLDER_MISREAD = 85.0
@@ -189,7 +189,7 @@ def _dates(lines: list[TextLine]) -> tuple[list[tuple[date, Box, bool]],
     issued: list[date] = []
     for line in lines:
         text = canonical_text(line.text)
-        read = _date_in(text)
+        read = date_in(text)
         if read is None:
             continue
         day, printed = read
@@ -213,7 +213,7 @@ def runs_until(issued: date) -> date:
     return end - timedelta(days=1)
 
 
-def _date_in(text: str) -> tuple[date, bool] | None:
+def date_in(text: str) -> tuple[date, bool] | None:
     """The date in ``text`` and whether it was read as printed (False: only by its digits).
     A year no certificate shows (5023 for 2023) is a misread digit, not a date: it is no
     reading at all, so the page's other readings and the other volume decide."""
@@ -301,7 +301,7 @@ def judge_number(want: str, readings: list[str]) -> Status:
     return Status.UNCERTAIN
 
 
-def _org_like(name: str) -> bool:
+def org_like(name: str) -> bool:
     return bool(_ORG_END.search(name)) and len(name) >= 6
 
 
@@ -323,9 +323,9 @@ def judge_holder(owners: list[str], readings: list[str]) -> tuple[Status, str | 
         return Status.PASS, near[0]
     # A reading mixed with Latin letters, digits or signs names nobody: it is left out, as
     # long as a reading of printed characters is there to judge.
-    named = [r for r in readings if _PRINTED_NAME.fullmatch(r)]
+    named = [r for r in readings if PRINTED_NAME.fullmatch(r)]
     first = named[0] if named else readings[0]
-    other = bool(named) and all(_org_like(r) and all(names_other_body(k, r) for k in keys)
+    other = bool(named) and all(org_like(r) and all(names_other_body(k, r) for k in keys)
                                 for r in named)
     if other and len(named) >= 2 and all(fuzz.ratio(first, r) >= READINGS_AGREE
                                          for r in named):
@@ -423,7 +423,7 @@ def check(results: list[PageResult], record: Record) -> list[Finding]:
     owners = _owners(record)
     by_copy = copies_of_certificates(results)
     volumes = sorted({r.copy for r in results if r.page.kind is PageKind.FORM} | set(by_copy))
-    reference, against = _reference_date(record)
+    reference, against = reference_date(record)
     findings: list[Finding] = []
     for key, name in CERTIFICATES:
         held = _held(record, key, name)
@@ -455,7 +455,7 @@ class Held:
     valid_until: date | None
 
 
-def _reference_date(record: Record) -> tuple[date | None, str]:
+def reference_date(record: Record) -> tuple[date | None, str]:
     """The date a certificate must hold on: the campaign's review date, else the day the lab
     applied (a certificate lapsed by then had lapsed for the whole review)."""
     config = campaign_config(record.campaign)

@@ -11,18 +11,18 @@ from datetime import date
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from intake.checks.certificates import _PRINTED_NAME as PRINTED_NAME
 from intake.checks.certificates import (
+    PRINTED_NAME,
     READINGS_AGREE,
     TextLine,
     copies_of_certificates,
+    date_in,
     judge_holder,
+    org_like,
     page_lines,
+    reference_date,
     reread_lines,
 )
-from intake.checks.certificates import _date_in as date_in
-from intake.checks.certificates import _org_like as org_like
-from intake.checks.certificates import _reference_date as reference_date
 from intake.checks.rule import finding
 from intake.checks.seals_present import names_other_body
 from intake.codes import credit_code_problem, is_valid_credit_code
