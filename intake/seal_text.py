@@ -456,8 +456,7 @@ def _read_spans(
         if raw_score > likeliest.score:
             likeliest = _Raw(raw, float(raw_score), probs, span)
         text = _NAME_CHARS.sub("", raw)
-        reading = (text, float(raw_score)) if sum(
-            1 for ch in text if "\u3400" <= ch <= "\u9fff") >= 2 else ("", 0.0)
+        reading = (text, float(raw_score)) if _chinese(text) >= 2 else ("", 0.0)
         best = max(best, reading, key=_sureness)
         if _sure(best):
             break

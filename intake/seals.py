@@ -1584,22 +1584,23 @@ def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline
     rr = radii[len(radii) - 1 - hit[::-1].argmax(axis=0)[ok]]
     pts = np.stack([cx + rr * _RING_COS[0, ::every][ok], cy + rr * _RING_SIN[0, ::every][ok]],
                    1).astype(np.float32)
+
+    def oval(fit: _Outline) -> bool:
+        return min(fit.a, fit.b) > 0 and max(fit.a, fit.b) <= MAX_OVAL_RATIO * min(fit.a, fit.b)
+
     rng = np.random.default_rng(0)  # the same page gives the same seals
     best, best_in = None, 0
     for _ in range(60):
-        (fx, fy), (w, h), deg = cv2.fitEllipse(pts[rng.choice(len(pts), 6, replace=False)])
-        if min(w, h) <= 0 or max(w, h) > MAX_OVAL_RATIO * min(w, h):
+        fit = _fit_ellipse(pts[rng.choice(len(pts), 6, replace=False)])
+        if not oval(fit):
             continue
-        agree = np.abs(_ellipse_rho(pts, _Outline(fx, fy, w / 2, h / 2,
-                                                  math.radians(deg))) - 1.0) < 0.05
+        agree = np.abs(_ellipse_rho(pts, fit) - 1.0) < 0.05
         if agree.sum() > best_in:
             best, best_in = agree, int(agree.sum())
     if best is None or best_in < 0.45 * hit.shape[1]:
         return None
-    (fx, fy), (w, h), deg = cv2.fitEllipse(pts[best])
-    if min(w, h) <= 0 or max(w, h) > MAX_OVAL_RATIO * min(w, h):
-        return None
-    return _Outline(fx, fy, w / 2, h / 2, math.radians(deg))
+    fit = _fit_ellipse(pts[best])
+    return fit if oval(fit) else None
 
 
 def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:

@@ -152,7 +152,7 @@ def judge_code(code: str, copy: LicenceCopy) -> Part:
     from the record's; uncertain when the code was not read whole or fails its check character
     (a misreading: a licence's code is the registration authority's)."""
     want = canonical_credit_code(code)
-    readings = [(r, b) for r, b in copy.codes]
+    readings = list(copy.codes)
     whole = [(r, b) for r, b in readings if len(r) == CODE_LENGTH]
 
     def part(status: Status, found: str | None, box: Box | None) -> Part:

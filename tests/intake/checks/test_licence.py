@@ -45,6 +45,11 @@ def _licence(findings, status=None):
             and (status is None or f.status is status)]
 
 
+def _statuses(record, record_data, **pages):
+    """The licence findings' statuses, volume 1's first, for a dossier with these pages."""
+    return [f.status for f in _licence(rule.check(_dossier(record_data, **pages), record))]
+
+
 def test_a_licence_that_shows_the_record_passes_in_each_volume(record, record_data):
     findings = run_checks(_dossier(record_data), record)
     mine = _licence(findings)
@@ -95,8 +100,7 @@ def test_a_term_that_ran_out_before_the_lab_applied_fails_when_read_twice(record
     assert "2021年3月25日" in bad.message
     # Read once only, a misread digit could make it lapsed: a reviewer looks.
     once = licence_page(record_data, 2, text)
-    assert [f.status for f in _licence(rule.check(_dossier(record_data, page2=once), record))
-            ] == [Status.PASS, Status.UNCERTAIN]
+    assert _statuses(record, record_data, page2=once) == [Status.PASS, Status.UNCERTAIN]
 
 
 def test_a_lapsed_term_read_by_its_digits_once_and_as_printed_once_fails(record, record_data):
@@ -107,8 +111,7 @@ def test_a_lapsed_term_read_by_its_digits_once_and_as_printed_once_fails(record,
     [bad] = _licence(rule.check(_dossier(record_data, page2=alike), record), Status.FAIL)
     assert bad.found == "2019-01-26"
     unlike = licence_page(record_data, 2, garbled, reread=["营业期限 1978年5月25日至2019年7月26日"])
-    assert [f.status for f in _licence(rule.check(_dossier(record_data, page2=unlike), record))
-            ] == [Status.PASS, Status.UNCERTAIN]
+    assert _statuses(record, record_data, page2=unlike) == [Status.PASS, Status.UNCERTAIN]
 
 
 def test_a_term_running_past_the_review_passes(record, record_data):
@@ -168,8 +171,7 @@ def test_another_body_s_name_of_the_same_pattern_fails_when_both_readings_agree(
     assert "与网上系统不一致" in bad.message
     # read once only, it is for a reviewer
     once = licence_page(record_data, 2, text)
-    assert [f.status for f in _licence(rule.check(_dossier(record_data, page2=once), record))
-            ] == [Status.PASS, Status.UNCERTAIN]
+    assert _statuses(record, record_data, page2=once) == [Status.PASS, Status.UNCERTAIN]
 
 
 def test_the_record_s_name_misread_differently_by_each_reading_never_fails(record, record_data):
