@@ -1603,6 +1603,47 @@ def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline
     return fit if oval(fit) else None
 
 
+_WHITE = 250  # a block of the page this white throughout is a white patch (or white paper)
+_WHITE_BLOCK_MM = 2.0
+
+
+def _without_white_patches(small: np.ndarray, px_per_mm: float) -> np.ndarray:
+    """The page with its white patches brought down to the level of the paper round them.
+
+    The paper level is a local maximum, which takes up anything brighter than the paper near
+    it. On a gray copy, a patch whiter than the page (correction fluid, a label, a pasted
+    slip) would make the paper round it all "ink", and a pen circle over its corner a seal
+    with a star. A patch is a run of 2 mm blocks white throughout (scan noise leaves no such
+    block on gray paper); each is given the brightest level of the blocks round it. Where
+    the paper itself is white, the page is left as it is."""
+    b = max(2, round(_WHITE_BLOCK_MM * px_per_mm))
+    h, w = small.shape[0] // b, small.shape[1] // b
+    if not h or not w or cv2.countNonZero(cv2.compare(small, _WHITE, cv2.CMP_GE)) < b * b:
+        return small
+    # Each block's least and brightest pixel: the filter's value at the block's centre (the
+    # kernel's anchor is its centre, so a b x b kernel there spans the block).
+    kernel = np.ones((b, b), np.uint8)
+    at = np.s_[b // 2:h * b:b, b // 2:w * b:b]
+    white = cv2.erode(small, kernel)[at] >= _WHITE
+    if not white.any() or white.all():
+        return small
+    brightest = np.ascontiguousarray(cv2.dilate(small, kernel)[at])
+    if float(np.median(brightest[~white])) >= _WHITE:
+        return small  # white paper: a white patch is paper
+    # The blocks along a patch's edge are part paper, part patch: their brightest is the
+    # patch's, so the level is carried in from one block further out, and only their white
+    # pixels are brought down.
+    edged = cv2.dilate(white.astype(np.uint8), np.ones((3, 3), np.uint8))
+    level = cv2.inpaint(brightest, edged, 2, cv2.INPAINT_TELEA)
+    grid = np.ascontiguousarray(small[:h * b, :w * b])
+    cells = grid.reshape(h, b, w, b).transpose(0, 2, 1, 3)  # a view of grid
+    patch = edged.astype(bool)
+    cells[patch] = np.where(cells[patch] >= _WHITE, level[patch][:, None, None], cells[patch])
+    out = small.copy()
+    out[:h * b, :w * b] = grid
+    return out
+
+
 def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     """Seals on a page without colour: Hough circles kept only when their ring profile shows a
     dense line at the radius, text inside it and less ink just outside than on it. Seals cut by
@@ -1614,7 +1655,8 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     # page unevenly, so the paper level is the local maximum over a window wider than a
     # character (and than a seal's star), smoothed.
     k = round(13 * px_per_mm) | 1
-    paper = cv2.blur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))), (k, k))
+    paper = cv2.blur(cv2.dilate(_without_white_patches(small, px_per_mm),
+                                cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))), (k, k))
     darker = np.asarray(cv2.subtract(paper, small))
     ink = np.asarray(cv2.threshold(darker, GRAY_INK, 255, cv2.THRESH_BINARY)[1])
     wide = cv2.dilate(ink, np.ones((3, 3), np.uint8))

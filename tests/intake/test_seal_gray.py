@@ -241,3 +241,32 @@ def test_gray_oval_seal_over_a_covers_table_is_found_as_an_oval(
     found = only(detect_seals(photocopy(page), DPI))
     assert found.shape is SealShape.OVAL
     assert found.box.iou(truth) >= 0.85
+
+
+def gray_copy_with_white_patch(rgb: np.ndarray, seed: int) -> np.ndarray:
+    """A dim gray copy (paper about 215, scan noise) with a 42 mm patch whiter than its paper
+    (correction fluid, a pasted slip) at (80, 150) mm."""
+    gray = cv2.cvtColor(photocopy(rgb), cv2.COLOR_BGR2GRAY).astype(np.float32)
+    noise = np.random.default_rng(seed).normal(0, 5, gray.shape)
+    out = np.clip(gray * 0.85 + noise, 0, 255).astype(np.uint8)
+    out[round(150 * MM):round(192 * MM), round(80 * MM):round(122 * MM)] = 255
+    return out
+
+
+@pytest.mark.parametrize(("corner_mm", "seed"), [(80, 0), (122, 1), (80, 2)])
+def test_pen_circle_over_a_white_patchs_corner_is_not_a_seal(corner_mm: float, seed: int) -> None:
+    # Round a patch whiter than the page, the paper is darker than the patch by as much as
+    # faint seal ink is darker than paper: measured against the patch, it all looked like ink,
+    # a star in the middle of the pen circle included.
+    page = gray_copy_with_white_patch(page_rgb(), seed)
+    cx, cy, r = corner_mm * MM, 145 * MM, 15 * MM
+    ring = np.array([(cx + r * math.cos(t), cy + 0.92 * r * math.sin(t))
+                     for t in np.linspace(0, 2 * math.pi, 200)], np.int32)
+    cv2.polylines(page, [ring], True, 80, round(0.5 * MM), cv2.LINE_AA)
+    assert detect_seals(page, DPI) == []
+
+
+def test_gray_seal_beside_a_white_patch_is_still_found() -> None:
+    rgb = page_rgb()
+    truth = stamp(rgb, seal(ORGANISATIONS[1], seed=4), 150 * MM, 240 * MM)
+    assert only(detect_seals(gray_copy_with_white_patch(rgb, 0), DPI)).box.iou(truth) >= 0.9
