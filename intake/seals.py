@@ -1170,14 +1170,15 @@ def _oval_rays(a_rel: float, b_rel: float, angle: float) -> _Rays:
 def _ring_at(
     ink: np.ndarray, wide: np.ndarray, cx: float, cy: float, r: float, px_per_mm: float,
     dark: np.ndarray | None = None, oval: _Outline | None = None,
-    around: np.ndarray | None = None, max_width_mm: float = 3.0,
+    around: np.ndarray | None = None, max_width_mm: float = 3.0, min_text: float = 0.12,
 ) -> _Ring | None:
     """Refine a Hough circle on the ink and measure its ring profile. ``dark``: the darker
     ink, when ``ink`` is the fainter one (on a heavy copy the faint ink is solid wherever
     text is dense, a star or not). ``oval``: an oval already fitted to the ring, measured
     as it is (radii are then multiples of its mean half axis). ``around``: the ink the
     profile round the ring line is measured on, when not ``ink`` (the page's print taken
-    out, for a ring stamped over print). ``max_width_mm``: the widest ring line taken."""
+    out, for a ring stamped over print). ``max_width_mm``: the widest ring line taken.
+    ``min_text``: how much more ink the ring text's band must hold than the paper outside."""
     step = 0.5
     rays: _Rays | None = None
     a_rel = b_rel = 1.0
@@ -1224,7 +1225,7 @@ def _ring_at(
     width_mm = _ring_width(coverage, peak_i, inside, starred) * step / px_per_mm
     size_mm = 2 * r / px_per_mm
     if (
-        peak < GRAY_MIN_PEAK or peak - outside < 0.45 or inside - outside < 0.12
+        peak < GRAY_MIN_PEAK or peak - outside < 0.45 or inside - outside < min_text
         or inside > 0.65 or not 0.7 <= width_mm <= max_width_mm
         or not MIN_SEAL_MM <= size_mm <= MAX_SEAL_MM
     ):
@@ -1354,6 +1355,13 @@ def _core(ink: np.ndarray, cx: float, cy: float, r: float) -> float:
     cy_i, cx_i, k = round(cy), round(cx), max(1, round(0.2 * r))
     core = ink[max(0, cy_i - k):cy_i + k + 1, max(0, cx_i - k):cx_i + k + 1]
     return float(core.mean() / 255) if core.size else 0.0
+
+
+def _core_near(ink: np.ndarray, cx: float, cy: float, r: float) -> float:
+    """The most ink ``_core`` sees round (cx, cy) moved by up to a fifth of ``r`` each way:
+    over print, Hough's centre for an oval can lie millimetres off its star."""
+    d = 0.2 * r
+    return max(_core(ink, cx + dx, cy + dy, r) for dx in (-d, 0.0, d) for dy in (-d, 0.0, d))
 
 
 def _ring_width(coverage: np.ndarray, peak_i: int, inside: float, starred: bool) -> int:
@@ -1539,8 +1547,8 @@ def _rings_over_print(
         x, y, r = float(hx) * f, float(hy) * f, float(hr) * f
         if any(math.hypot(x - g.cx, y - g.cy) < g.r for g in (*found, *rings)):
             continue
-        if _core(clean, x, y, r) < 0.08:
-            continue  # no star near the centre (Hough's centre can be pixels off it)
+        if _core_near(clean, x, y, r) < 0.08:
+            continue  # no star near the centre
         ring = _oval_over_print(faint, faint_wide, (clean, clean_ink), x, y, r, px_per_mm)
         # With the print gone, a pen loop round a patch of mottled paper can show "text"
         # inside it too, and ink all over its centre; an oval seal has its star there (0.37-0.62
@@ -1548,6 +1556,12 @@ def _rings_over_print(
         if ring is not None and ring.score >= GRAY_MIN_SCORE and 0.35 <= ring.star <= 0.85:
             rings.append(ring)
     return rings
+
+
+# With the print taken out, a faded oval's ring text can show as little as 0.08 more ink than
+# the paper outside it (a legal entity's pale seal on a cover); its star and clean ring line
+# must then carry the score.
+_FAINT_TEXT = 0.08
 
 
 def _oval_over_print(
@@ -1565,7 +1579,8 @@ def _oval_over_print(
         if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
             continue
         for grown in (oval, replace(oval, a=1.05 * oval.a, b=1.05 * oval.b)):
-            ring = _ring_at(faint, faint_wide, x, y, r, px_per_mm, clean, grown, clean, 4.0)
+            ring = _ring_at(faint, faint_wide, x, y, r, px_per_mm, clean, grown, clean, 4.0,
+                            _FAINT_TEXT)
             if ring is not None and ring.score >= GRAY_MIN_SCORE:
                 return ring
     return ring

@@ -226,12 +226,14 @@ def cover_table(rgb: np.ndarray, top_mm: float) -> None:
     rgb[:] = np.asarray(img)
 
 
-@pytest.mark.parametrize(("x_mm", "seed", "level"), [(110, 1, 150), (95, 2, 175), (125, 4, 130)])
+@pytest.mark.parametrize(("x_mm", "seed", "level"),
+                         [(110, 1, 150), (95, 2, 175), (125, 4, 130), (95, 2, 190)])
 def test_gray_oval_seal_over_a_covers_table_is_found_as_an_oval(
     x_mm: float, seed: int, level: int
 ) -> None:
     # Over the table the rows of print are as dense round the ring as its ring text, and
-    # Hough puts no circle near the oval's centre: the print has to be taken out first.
+    # Hough puts no circle near the oval's centre: the print has to be taken out first. A
+    # pale seal (190) shows little ring text, and Hough's centre millimetres off its star.
     page = page_rgb()
     page[int(100 * MM):int(170 * MM)] = 255
     cover_table(page, 108)
