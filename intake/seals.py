@@ -1574,8 +1574,7 @@ def _oval_over_print(
     an oval seal's ring and inner line run together on a blurred copy."""
     clean = cleaned[0]
     ring = None
-    for fit_mask in cleaned:
-        oval = _outermost_oval(fit_mask, x, y, r)
+    for oval in _over_print_fits(cleaned, x, y, r, px_per_mm):
         if oval is None or max(oval.a, oval.b) < OVAL_MIN_RATIO * min(oval.a, oval.b):
             continue
         for grown in (oval, replace(oval, a=1.05 * oval.a, b=1.05 * oval.b)):
@@ -1584,6 +1583,76 @@ def _oval_over_print(
             if ring is not None and ring.score >= GRAY_MIN_SCORE:
                 return ring
     return ring
+
+
+_TRACED_MAX_MM = (34.0, 50.0)  # an oval traced over print: its largest short and long axes
+
+
+def _over_print_fits(
+    cleaned: tuple[np.ndarray, np.ndarray], x: float, y: float, r: float, px_per_mm: float,
+) -> Iterator[_Outline | None]:
+    """Ovals to try round a Hough circle over print, cheapest first: fitted to the outermost
+    faint ink and ink, then (where print beside the ring is the outermost ink) traced along
+    the ring and polished on it. A traced line can be any long line of print (a certificate's
+    frame), so a traced oval must have an oval seal's size: 40 x 30 or 45 x 30 mm (GA 241),
+    not much more."""
+    for fit_mask in cleaned:
+        yield _outermost_oval(fit_mask, x, y, r)
+    traced = _traced_oval(cleaned[0], x, y, r)
+    if traced is None:
+        return
+    oval = _polish_oval(cleaned[0], traced)
+    if min(oval.a, oval.b) <= _TRACED_MAX_MM[0] / 2 * px_per_mm \
+            and max(oval.a, oval.b) <= _TRACED_MAX_MM[1] / 2 * px_per_mm:
+        yield oval
+
+
+def _traced_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | None:
+    """The ellipse through the ring traced round a Hough circle: in polar coordinates about
+    its centre, the path across all angles (moving at most 2 px from one angle to the next)
+    that stays on the most ink, with a bonus for paper just outside. Where print lies beside
+    the ring (a line of text below it, a chop's text) the outermost ink is the print's; the
+    ring is the one line that runs on round the whole seal."""
+    every = 2
+    radii = np.arange(0.5 * r, 1.45 * r, 1.0)
+    hit, valid = _radial_hits(ink, cx, cy, radii, every)
+    if _share(valid.all(axis=0)) < 0.7:
+        return None
+    edge = hit.copy()
+    edge[:-2] &= ~hit[2:]
+    gain = hit + 0.5 * edge
+    n = len(radii)
+    steps = np.arange(-2, 3)
+    cost = 0.1 * np.abs(steps)[:, None]
+    index = np.arange(n)
+    total = gain[:, 0].astype(np.float64)
+    padded = np.full(n + 4, -np.inf)
+    back = np.zeros(gain.shape, np.intp)
+    for a in range(1, gain.shape[1]):
+        # Each radius is reached from the best of the five radii within 2 px at the last angle.
+        padded[2:-2] = total
+        came = np.stack([padded[2 - d:2 - d + n] for d in steps]) - cost
+        best = np.argmax(came, axis=0)
+        back[:, a] = index - steps[best]
+        total = came[best, index] + gain[:, a]
+    path = np.empty(gain.shape[1], np.intp)
+    path[-1] = int(np.argmax(total))
+    for a in range(gain.shape[1] - 1, 0, -1):
+        path[a - 1] = back[path[a], a]
+    on = hit[path, np.arange(gain.shape[1])]
+    if _share(on) < 0.6:
+        return None
+    rr = radii[path][on]
+    pts = np.stack([cx + rr * _RING_COS[0, ::every][on], cy + rr * _RING_SIN[0, ::every][on]],
+                   1).astype(np.float32)
+    fit = _fit_ellipse(pts)
+    agree = np.abs(_ellipse_rho(pts, fit) - 1.0) < 0.06
+    if agree.sum() < 0.5 * len(pts):
+        return None
+    fit = _fit_ellipse(pts[agree])
+    if min(fit.a, fit.b) <= 0 or max(fit.a, fit.b) > MAX_OVAL_RATIO * min(fit.a, fit.b):
+        return None
+    return fit
 
 
 def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | None:
@@ -1633,7 +1702,8 @@ def _without_white_patches(small: np.ndarray, px_per_mm: float) -> np.ndarray:
     the paper itself is white, the page is left as it is."""
     b = max(2, round(_WHITE_BLOCK_MM * px_per_mm))
     h, w = small.shape[0] // b, small.shape[1] // b
-    if not h or not w or cv2.countNonZero(cv2.compare(small, _WHITE, cv2.CMP_GE)) < b * b:
+    whites = cv2.threshold(small, _WHITE - 1, 255, cv2.THRESH_BINARY)[1]
+    if not h or not w or cv2.countNonZero(whites) < b * b:
         return small
     # Each block's least and brightest pixel: the filter's value at the block's centre (the
     # kernel's anchor is its centre, so a b x b kernel there spans the block).

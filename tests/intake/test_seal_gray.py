@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from intake.model import SealShape
-from intake.seals import _fit_circle, detect_seals
+from intake.seals import _fit_circle, _traced_oval, detect_seals
 from samples.seals import rotate
 from tests.intake.pagedraw import font
 from tests.intake.test_seals import (
@@ -272,3 +272,22 @@ def test_gray_seal_beside_a_white_patch_is_still_found() -> None:
     rgb = page_rgb()
     truth = stamp(rgb, seal(ORGANISATIONS[1], seed=4), 150 * MM, 240 * MM)
     assert only(detect_seals(gray_copy_with_white_patch(rgb, 0), DPI)).box.iou(truth) >= 0.9
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(0, 0), (10, 10), (-8, 12), (12, -6)])
+def test_oval_ring_is_traced_past_the_print_beside_it(dx: int, dy: int) -> None:
+    # A ring (60 x 45 px half axes, 4 px thick) with a row of print just under it and a chop's
+    # text across its lower left, all in the outermost ink some rays meet; Hough's centre up
+    # to 14 px off. The ring is the one line that runs on round the seal.
+    mask = np.zeros((320, 320), np.uint8)
+    cv2.ellipse(mask, (160, 150), (60, 45), 0, 0, 360, 255, 4)
+    for x in range(40, 300, 9):
+        cv2.rectangle(mask, (x, 203), (x + 5, 213), 255, -1)
+    for x in range(10, 120, 9):
+        cv2.rectangle(mask, (x, 170), (x + 5, 180), 255, -1)
+    oval = _traced_oval(mask, 160.0 + dx, 150.0 + dy, 52.0)
+    assert oval is not None
+    assert abs(oval.cx - 160) <= 2
+    assert abs(oval.cy - 150) <= 2
+    assert abs(max(oval.a, oval.b) - 61) <= 3
+    assert abs(min(oval.a, oval.b) - 46) <= 3
