@@ -1991,7 +1991,8 @@ def _frame_ends(
     ax: _Axes, wide: np.ndarray, lo: float, hi: float, v0: float, v1: float, px_per_mm: float
 ) -> tuple[float, float] | None:
     """Where the frame's short sides are: along the long sides, as far as both lines run
-    (gaps up to 2 mm), the outermost columns within 3 mm of their ends that are inked across."""
+    (gaps up to 2 mm), the outermost columns within 3 mm of their ends that are inked across;
+    failing that, a square's sides further in (``_square_ends``)."""
     reach = min(MAX_RECT_RATIO * (v1 - v0), MAX_SEAL_MM * px_per_mm)
     us = np.arange((lo + hi) / 2 - reach, (lo + hi) / 2 + reach, 1.0)
     both = np.asarray(ax.at(np.tile(us, 2), np.repeat([v0, v1], len(us)), wide)
