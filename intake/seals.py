@@ -1839,8 +1839,13 @@ def _gray_frames(
                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
     wide = cv2.dilate(thick, np.ones((3, 3), np.uint8))
     uncovered = cv2.bitwise_not(covered)
+    # The lines that run on past a frame's corners are looked for a millimetre further from
+    # the seals: a seal's ring, on fainter ink, is wider than on the ink it was measured on,
+    # and its edge would run on from the corner of a chop it lies over.
+    k = 2 * round(px_per_mm) + 1
+    clear = cv2.bitwise_not(cv2.dilate(covered, np.ones((k, k), np.uint8)))
     bare = _Bare(np.asarray(cv2.bitwise_and(ink, uncovered)),
-                 np.asarray(cv2.bitwise_and(wide, uncovered)), covered)
+                 np.asarray(cv2.bitwise_and(wide, clear)), covered)
     # A frame is one connected loop of thick ink at least as tall as a chop (with a seal's
     # ring when one overlaps it); lines are looked for in each such loop on its own, which
     # keeps the Hough transform off the rest of the page. The ink is grown by a pixel first
@@ -1895,8 +1900,9 @@ def _within_ring(x: int, y: int, w: int, h: int, rings: list[_Outline]) -> bool:
 
 @dataclass(frozen=True)
 class _Bare:
-    """The ink (and the ink grown by a pixel) without the seals found, and their disks:
-    where a seal lies over a chop, the chop's surroundings cannot be seen."""
+    """The ink (and the ink grown by a pixel, without a millimetre more round the seals)
+    without the seals found, and their disks: where a seal lies over a chop, the chop's
+    surroundings cannot be seen."""
 
     ink: np.ndarray
     wide: np.ndarray
@@ -2112,7 +2118,8 @@ def _frame_ends(
     ax: _Axes, wide: np.ndarray, lo: float, hi: float, v0: float, v1: float, px_per_mm: float
 ) -> tuple[float, float] | None:
     """Where the frame's short sides are: along the long sides, as far as both lines run
-    (gaps up to 2 mm), the outermost columns within 3 mm of their ends that are inked across."""
+    (gaps up to 2 mm), the outermost columns within 3 mm of their ends that are inked across;
+    failing that, a square's sides further in (``_square_ends``)."""
     reach = min(MAX_RECT_RATIO * (v1 - v0), MAX_SEAL_MM * px_per_mm)
     us = np.arange((lo + hi) / 2 - reach, (lo + hi) / 2 + reach, 1.0)
     both = np.asarray(ax.at(np.tile(us, 2), np.repeat([v0, v1], len(us)), wide)
@@ -2131,8 +2138,23 @@ def _frame_ends(
     left = [k for k in range(min(near, len(cols))) if cols[k] >= 0.75]
     right = [k for k in range(max(0, len(cols) - near), len(cols)) if cols[k] >= 0.75]
     if not left or not right:
-        return None
+        return _square_ends(us[first:last + 1], cols, left, right, v1 - v0, px_per_mm)
     return float(us[first + left[0]]), float(us[first + right[-1]])
+
+
+def _square_ends(
+    us: np.ndarray, cols: np.ndarray, left: list[int], right: list[int], height: float,
+    px_per_mm: float,
+) -> tuple[float, float] | None:
+    """A square seal's sides where a row of print runs both long lines on past a corner (a
+    seal stamped over a table's rows of text): the outermost columns inked right across,
+    which the columns of a seal's text are not, if they close a square."""
+    whole = np.flatnonzero(cols >= 0.95)
+    if not len(whole):
+        return None
+    u0 = float(us[left[0] if left else whole[0]])
+    u1 = float(us[right[-1] if right else whole[-1]])
+    return (u0, u1) if height <= u1 - u0 and _square_seal(u1 - u0, height, px_per_mm) else None
 
 
 def _run_end(inked: np.ndarray, gap_max: int) -> int:
@@ -2186,7 +2208,7 @@ def _frame_evidence(
         # A square seal's name fills it up to a thin inner line, so there is no paper just
         # inside its sides; a chop across it or print along it can ink one side's outside
         # and run on past one corner. All four sides must be whole and text must fill it.
-        if _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 1 \
+        if _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm, print_beside=True) > 1 \
                 or frame < 0.9 or out_sides[0] > 0.2 or not 0.2 <= inner <= 0.6:
             return None
         return frame, outside, inner
@@ -2207,13 +2229,17 @@ def _square_seal(length: float, height: float, px_per_mm: float) -> bool:
 
 def _runs_on(
     ax: _Axes, ink: np.ndarray, wide: np.ndarray, u0: float, u1: float, v0: float, v1: float,
-    px_per_mm: float,
+    px_per_mm: float, *, print_beside: bool = False,
 ) -> int:
     """How many of the frame's eight line ends run on past a corner as a line.
 
     A stamp's frame ends at its corners; the rules of a table run on past a cell's, as lines
     with paper on one side at least. Looked for without the seals found, so a ring over a
     chop's corner does not count (nor do a cell's rules where they run on under a seal).
+    ``print_beside``: nor does a line with print along one side (ink on half its length
+    1.5 mm off it): a row of text that a frame's side is stamped along (a square seal over a
+    cover's table) runs on past the corner as one band with the side; a rule keeps clear of
+    the text in its cells.
     """
     beyond = np.arange(1.5 * px_per_mm, 4 * px_per_mm, 1.0)
     flat, side_off = np.zeros_like(beyond), 1.5 * px_per_mm
@@ -2224,9 +2250,10 @@ def _runs_on(
         (flat + u0, v0 - beyond, 1, 0), (flat + u0, v1 + beyond, 1, 0),
         (flat + u1, v0 - beyond, 1, 0), (flat + u1, v1 + beyond, 1, 0),
     ):
-        beside = min(_share(ax.at(uu + sign * du * side_off, vv + sign * dv * side_off, ink))
-                     for sign in (-1, 1))
-        count += bool(_share(ax.at(uu, vv, wide)) > 0.5 and beside < 0.3)
+        beside = [_share(ax.at(uu + sign * du * side_off, vv + sign * dv * side_off, ink))
+                  for sign in (-1, 1)]
+        line = _share(ax.at(uu, vv, wide)) > 0.5 and min(beside) < 0.3
+        count += bool(line and not (print_beside and max(beside) >= 0.5))
     return count
 
 

@@ -2,7 +2,7 @@
 ring text blurred into its ring, and the table's cells beside it, which are not chops; a chop
 under a seal with a line of print below it; a thick pen circle round dense text, which is not
 a seal; a gray page stored as colour; a legal entity's oval seal with the date printed
-across it, a faint one, and one stamped over a cover's table."""
+across it, a faint one, and one stamped over a cover's table; a square seal over that table."""
 
 from __future__ import annotations
 
@@ -291,3 +291,19 @@ def test_oval_ring_is_traced_past_the_print_beside_it(dx: int, dy: int) -> None:
     assert abs(oval.cy - 150) <= 2
     assert abs(max(oval.a, oval.b) - 61) <= 3
     assert abs(min(oval.a, oval.b) - 46) <= 3
+
+@pytest.mark.parametrize(("x_mm", "seed", "turn"), [(95, 4, 4), (130, 4, 0), (130, 4, 4)])
+def test_gray_square_seal_over_a_covers_table_is_found_as_a_square(
+    x_mm: float, seed: int, turn: float
+) -> None:
+    # The rows of print run into the square's sides and on past its corners, as one band
+    # with them, where a cell's rules would run on clear of the print.
+    page = page_rgb()
+    page[int(100 * MM):int(170 * MM)] = 255
+    cover_table(page, 108)
+    square = rotate(seal(ORGANISATIONS[seed % 5], mm=30, seed=seed, shape="square",
+                         color=(150, 150, 150)), turn)
+    truth = stamp(page, square, x_mm * MM, 132 * MM)
+    found = only(detect_seals(photocopy(page), DPI))
+    assert found.shape is SealShape.SQUARE
+    assert found.box.iou(truth) >= 0.85
