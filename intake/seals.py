@@ -15,6 +15,7 @@ binding, 骑缝章) has ``complete=False`` and the box of its visible part.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -1496,7 +1497,7 @@ def _print_mask(gray: np.ndarray, dpi: int, small: np.ndarray, paper: np.ndarray
     """Where the page's black print lies, at the detection resolution: strokes darker than a
     fifth of the paper, with their grey edges. Told apart at about 6 px/mm, where a 0.4 mm
     stroke still has a black core; at the detection resolution it blurs to a seal's grey."""
-    level = _PRINT_LEVEL * float(np.median(paper))
+    level = _PRINT_LEVEL * _median(paper)
     dark = np.asarray(cv2.threshold(gray, level, 255, cv2.THRESH_BINARY_INV)[1])
     k = max(1, round(dpi / 150))
     if k > 1:  # print anywhere in a k x k block (cheaper than an area resize of the page)
@@ -1507,6 +1508,15 @@ def _print_mask(gray: np.ndarray, dpi: int, small: np.ndarray, paper: np.ndarray
     # A detection pixel with a sixth of it under print is print: its grey is the print's.
     share = cv2.resize(dark, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
     return np.asarray(cv2.threshold(share, 40, 255, cv2.THRESH_BINARY)[1])
+
+
+def _median(image: np.ndarray) -> float:
+    """``np.median`` of a uint8 image, read off its histogram: a partial sort of the page
+    costs ten times as much. Of an even count, the mean of the two middle values."""
+    counts = np.cumsum(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel().astype(np.int64))
+    low = int(np.searchsorted(counts, (image.size - 1) // 2, side="right"))
+    high = int(np.searchsorted(counts, image.size // 2, side="right"))
+    return (low + high) / 2
 
 
 def _rings_over_print(
@@ -1595,14 +1605,23 @@ def _oval_ratio(fit: _Outline) -> bool:
     return min(fit.a, fit.b) > 0 and max(fit.a, fit.b) <= MAX_OVAL_RATIO * min(fit.a, fit.b)
 
 
+@functools.cache
+def _ransac_samples(n: int, tries: int) -> np.ndarray:
+    """The indices of ``tries`` samples of six of ``n`` points, each without repeats: the
+    same for every search (the same page gives the same seals), so drawn once per ``n``."""
+    rng = np.random.default_rng(0)
+    samples = np.array([rng.choice(n, 6, replace=False) for _ in range(tries)])
+    samples.setflags(write=False)  # shared by every search
+    return samples
+
+
 def _ransac_agreement(pts: np.ndarray, tries: int = 60) -> np.ndarray | None:
     """Which of ``pts`` (float32) agree within 5 % with the oval fitted to a sample of six
     that most of them agree with; None if no sample gives an oval. The samples are fitted
     first and all their agreements measured at once: a ring search tries this some 6 times
     a page, and point by point the measuring cost more than the fits. The first of equally
     good fits wins, as it would one sample at a time."""
-    rng = np.random.default_rng(0)  # the same page gives the same seals
-    fits = [cv2.fitEllipse(pts[rng.choice(len(pts), 6, replace=False)]) for _ in range(tries)]
+    fits = [cv2.fitEllipse(sample) for sample in pts[_ransac_samples(len(pts), tries)]]
     ovals = [(fx, fy, w / 2, h / 2, math.radians(deg)) for (fx, fy), (w, h), deg in fits]
     ovals = [o for o in ovals if min(o[2], o[3]) > 0
              and max(o[2], o[3]) <= MAX_OVAL_RATIO * min(o[2], o[3])]
