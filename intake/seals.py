@@ -374,9 +374,13 @@ def _evidence(
 
 def _fit_circle(pts: np.ndarray) -> tuple[float, float, float] | None:
     """Least-squares (Kasa) circle through points; stable on a half arc, unlike an ellipse."""
-    if len(pts) < 8:
+    return _circle_through(pts[:, 0].astype(np.float64), pts[:, 1].astype(np.float64))
+
+
+def _circle_through(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
+    """``_fit_circle`` on the points' x and y (float64), which a ring test has at hand."""
+    if len(x) < 8:
         return None
-    x, y = pts[:, 0].astype(np.float64), pts[:, 1].astype(np.float64)
     mx, my = float(x.mean()), float(y.mean())
     x, y = x - mx, y - my  # centred, the normal equations are well conditioned
     z = x * x + y * y
@@ -1196,7 +1200,8 @@ def _ring_at(
     ring_zone = (radii >= 0.93 * r) & (radii <= 1.07 * r)
     # The ring line first: most circles Hough finds in text fail there, and the rest of the
     # profile is not needed for them.
-    cols = _radial_hits(ink, cx, cy, radii[[0, -1]], rays=rays)[1].all(axis=0)  # on the page
+    ends = _radial_hits(ink, cx, cy, radii[[0, -1]], rays=rays)[1]
+    cols = ends[0] & ends[1]  # the ray is on the page
     if _share(cols) < 0.7:
         return None
     zone_hit, _ = _radial_hits(ink, cx, cy, radii[ring_zone], rays=rays)
@@ -1255,7 +1260,7 @@ def _refine_circle(
     for _ in range(2):
         radii = np.arange(0.85 * r, 1.15 * r, 1.0)
         hit, valid = _radial_hits(ink, cx, cy, radii, 2)
-        cols = valid[[0, -1]].all(axis=0)  # a ray is on the page if both its ends are
+        cols = valid[0] & valid[-1]  # a ray is on the page if both its ends are
         if _share(cols) < 0.7:
             return None
         near = np.where(hit, np.abs(radii - r)[:, None], np.inf)
@@ -1263,8 +1268,7 @@ def _refine_circle(
         if ok.sum() < 30:
             return None
         rr = radii[near.argmin(axis=0)[ok]]
-        fit = _fit_circle(np.stack([cx + rr * _RING_COS[0, ::2][ok],
-                                    cy + rr * _RING_SIN[0, ::2][ok]], 1))
+        fit = _circle_through(cx + rr * _RING_COS[0, ::2][ok], cy + rr * _RING_SIN[0, ::2][ok])
         if fit is None or not 0.85 * r <= fit[2] <= 1.15 * r:
             return None
         cx, cy, r = fit
@@ -1287,7 +1291,7 @@ def _refine_oval(ink: np.ndarray, cx: float, cy: float, r: float,
         wide_first = outermost and step == 0
         radii = np.arange(0.8 * mean_r, (1.45 if wide_first else 1.2) * mean_r, 1.0)
         hit, valid = _radial_hits(ink, oval.cx, oval.cy, radii, every, rays)
-        cols = valid[[0, -1]].all(axis=0)
+        cols = valid[0] & valid[-1]
         if _share(cols) < 0.7:
             return None
         near = np.where(hit, (-radii if wide_first else np.abs(radii - mean_r))[:, None], np.inf)
@@ -1598,7 +1602,7 @@ def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline
     every = 3
     radii = np.arange(0.75 * r, 1.3 * r, 1.0)
     hit, valid = _radial_hits(ink, cx, cy, radii, every)
-    ok = hit.any(axis=0) & valid[[0, -1]].all(axis=0)
+    ok = hit.any(axis=0) & valid[0] & valid[-1]
     if ok.sum() < 40:
         return None
     rr = radii[len(radii) - 1 - hit[::-1].argmax(axis=0)[ok]]
