@@ -1513,10 +1513,10 @@ def _print_mask(gray: np.ndarray, dpi: int, small: np.ndarray, paper: np.ndarray
 
 
 def _any_in_blocks(mask: np.ndarray, k: int) -> np.ndarray:
-    """A 0/255 mask shrunk k times: 255 where it is set anywhere in the k x k block whose
-    corner lies k // 2 pixels up and left of (k i, k j) (as a k x k dilation read at every
-    k-th pixel has it). An area shrink by a whole factor is non-zero exactly where its block
-    is, and costs a fraction of the dilation of the whole page."""
+    """A 0/255 mask shrunk k times, set where it is set anywhere in the k x k block that
+    starts k // 2 pixels up and left of (k i, k j): print anywhere in the block, as a k x k
+    dilation read at every k-th pixel has it. An area shrink by a whole factor is non-zero
+    exactly there, at a fraction of the cost of dilating the whole page."""
     h, w = mask.shape[0] // k, mask.shape[1] // k
     a = k // 2
     shifted = cv2.copyMakeBorder(mask, a, 0, a, 0, cv2.BORDER_CONSTANT, value=0)
@@ -1525,8 +1525,8 @@ def _any_in_blocks(mask: np.ndarray, k: int) -> np.ndarray:
 
 
 def _median(image: np.ndarray) -> float:
-    """``np.median`` of a uint8 image, read off its histogram: a partial sort of the page
-    costs ten times as much. Of an even count, the mean of the two middle values."""
+    """``np.median`` of a uint8 image, read off its histogram (a partial sort of the page
+    costs several times as much): of an even count, the mean of the two middle values."""
     counts = np.cumsum(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel().astype(np.int64))
     low = int(np.searchsorted(counts, (image.size - 1) // 2, side="right"))
     high = int(np.searchsorted(counts, image.size // 2, side="right"))
@@ -1612,33 +1612,35 @@ def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline
     if agree is None or np.count_nonzero(agree) < 0.45 * hit.shape[1]:
         return None
     fit = _fit_ellipse(pts[agree])
-    return fit if _oval_ratio(fit) else None
+    return fit if _oval_ratio(fit.a, fit.b) else None
 
 
-def _oval_ratio(fit: _Outline) -> bool:
-    return min(fit.a, fit.b) > 0 and max(fit.a, fit.b) <= MAX_OVAL_RATIO * min(fit.a, fit.b)
+def _oval_ratio(a: float, b: float) -> bool:
+    return min(a, b) > 0 and max(a, b) <= MAX_OVAL_RATIO * min(a, b)
+
+
+_RANSAC_TRIES = 60
 
 
 @functools.cache
-def _ransac_samples(n: int, tries: int) -> np.ndarray:
-    """The indices of ``tries`` samples of six of ``n`` points, each without repeats: the
-    same for every search (the same page gives the same seals), so drawn once per ``n``."""
+def _ransac_samples(n: int) -> np.ndarray:
+    """The indices of ``_RANSAC_TRIES`` samples of six of ``n`` points, each without
+    repeats: the same for every search (the same page gives the same seals), so drawn once
+    per ``n`` (drawing them cost as much as fitting them)."""
     rng = np.random.default_rng(0)
-    samples = np.array([rng.choice(n, 6, replace=False) for _ in range(tries)])
+    samples = np.array([rng.choice(n, 6, replace=False) for _ in range(_RANSAC_TRIES)])
     samples.setflags(write=False)  # shared by every search
     return samples
 
 
-def _ransac_agreement(pts: np.ndarray, tries: int = 60) -> np.ndarray | None:
+def _ransac_agreement(pts: np.ndarray) -> np.ndarray | None:
     """Which of ``pts`` (float32) agree within 5 % with the oval fitted to a sample of six
     that most of them agree with; None if no sample gives an oval. The samples are fitted
-    first and all their agreements measured at once: a ring search tries this some 6 times
-    a page, and point by point the measuring cost more than the fits. The first of equally
-    good fits wins, as it would one sample at a time."""
-    fits = [cv2.fitEllipse(sample) for sample in pts[_ransac_samples(len(pts), tries)]]
+    first and all their agreements measured at once: one at a time, the measuring cost
+    more than the fits. The first of equally good fits wins, as one at a time."""
+    fits = [cv2.fitEllipse(sample) for sample in pts[_ransac_samples(len(pts))]]
     ovals = [(fx, fy, w / 2, h / 2, math.radians(deg)) for (fx, fy), (w, h), deg in fits]
-    ovals = [o for o in ovals if min(o[2], o[3]) > 0
-             and max(o[2], o[3]) <= MAX_OVAL_RATIO * min(o[2], o[3])]
+    ovals = [o for o in ovals if _oval_ratio(o[2], o[3])]
     if not ovals:
         return None
     # The arithmetic of _ellipse_rho, in float32 as there, for every oval in one go.
