@@ -15,6 +15,7 @@ binding, 骑缝章) has ``complete=False`` and the box of its visible part.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -373,9 +374,13 @@ def _evidence(
 
 def _fit_circle(pts: np.ndarray) -> tuple[float, float, float] | None:
     """Least-squares (Kasa) circle through points; stable on a half arc, unlike an ellipse."""
-    if len(pts) < 8:
+    return _circle_through(pts[:, 0].astype(np.float64), pts[:, 1].astype(np.float64))
+
+
+def _circle_through(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float] | None:
+    """``_fit_circle`` on the points' x and y (float64), which a ring test has at hand."""
+    if len(x) < 8:
         return None
-    x, y = pts[:, 0].astype(np.float64), pts[:, 1].astype(np.float64)
     mx, my = float(x.mean()), float(y.mean())
     x, y = x - mx, y - my  # centred, the normal equations are well conditioned
     z = x * x + y * y
@@ -1196,7 +1201,8 @@ def _ring_at(
     ring_zone = (radii >= 0.93 * r) & (radii <= 1.07 * r)
     # The ring line first: most circles Hough finds in text fail there, and the rest of the
     # profile is not needed for them.
-    cols = _radial_hits(ink, cx, cy, radii[[0, -1]], rays=rays)[1].all(axis=0)  # on the page
+    ends = _radial_hits(ink, cx, cy, radii[[0, -1]], rays=rays)[1]
+    cols = ends[0] & ends[1]  # the ray is on the page
     if _share(cols) < 0.7:
         return None
     zone_hit, _ = _radial_hits(ink, cx, cy, radii[ring_zone], rays=rays)
@@ -1255,7 +1261,7 @@ def _refine_circle(
     for _ in range(2):
         radii = np.arange(0.85 * r, 1.15 * r, 1.0)
         hit, valid = _radial_hits(ink, cx, cy, radii, 2)
-        cols = valid[[0, -1]].all(axis=0)  # a ray is on the page if both its ends are
+        cols = valid[0] & valid[-1]  # a ray is on the page if both its ends are
         if _share(cols) < 0.7:
             return None
         near = np.where(hit, np.abs(radii - r)[:, None], np.inf)
@@ -1263,8 +1269,7 @@ def _refine_circle(
         if ok.sum() < 30:
             return None
         rr = radii[near.argmin(axis=0)[ok]]
-        fit = _fit_circle(np.stack([cx + rr * _RING_COS[0, ::2][ok],
-                                    cy + rr * _RING_SIN[0, ::2][ok]], 1))
+        fit = _circle_through(cx + rr * _RING_COS[0, ::2][ok], cy + rr * _RING_SIN[0, ::2][ok])
         if fit is None or not 0.85 * r <= fit[2] <= 1.15 * r:
             return None
         cx, cy, r = fit
@@ -1287,7 +1292,7 @@ def _refine_oval(ink: np.ndarray, cx: float, cy: float, r: float,
         wide_first = outermost and step == 0
         radii = np.arange(0.8 * mean_r, (1.45 if wide_first else 1.2) * mean_r, 1.0)
         hit, valid = _radial_hits(ink, oval.cx, oval.cy, radii, every, rays)
-        cols = valid[[0, -1]].all(axis=0)
+        cols = valid[0] & valid[-1]
         if _share(cols) < 0.7:
             return None
         near = np.where(hit, (-radii if wide_first else np.abs(radii - mean_r))[:, None], np.inf)
@@ -1504,17 +1509,36 @@ def _print_mask(gray: np.ndarray, dpi: int, small: np.ndarray, paper: np.ndarray
     """Where the page's black print lies, at the detection resolution: strokes darker than a
     fifth of the paper, with their grey edges. Told apart at about 6 px/mm, where a 0.4 mm
     stroke still has a black core; at the detection resolution it blurs to a seal's grey."""
-    level = _PRINT_LEVEL * float(np.median(paper))
+    level = _PRINT_LEVEL * _median(paper)
     dark = np.asarray(cv2.threshold(gray, level, 255, cv2.THRESH_BINARY_INV)[1])
     k = max(1, round(dpi / 150))
-    if k > 1:  # print anywhere in a k x k block (cheaper than an area resize of the page)
-        dark = cv2.resize(cv2.dilate(dark, np.ones((k, k), np.uint8)),
-                          (dark.shape[1] // k, dark.shape[0] // k),
-                          interpolation=cv2.INTER_NEAREST)
+    if k > 1:
+        dark = _any_in_blocks(dark, k)
     dark = cv2.dilate(dark, np.ones((3, 3), np.uint8))
     # A detection pixel with a sixth of it under print is print: its grey is the print's.
     share = cv2.resize(dark, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
     return np.asarray(cv2.threshold(share, 40, 255, cv2.THRESH_BINARY)[1])
+
+
+def _any_in_blocks(mask: np.ndarray, k: int) -> np.ndarray:
+    """A 0/255 mask shrunk k times, set where it is set anywhere in the k x k block that
+    starts k // 2 pixels up and left of (k i, k j): print anywhere in the block, as a k x k
+    dilation read at every k-th pixel has it. An area shrink by a whole factor is non-zero
+    exactly there, at a fraction of the cost of dilating the whole page."""
+    h, w = mask.shape[0] // k, mask.shape[1] // k
+    a = k // 2
+    shifted = cv2.copyMakeBorder(mask, a, 0, a, 0, cv2.BORDER_CONSTANT, value=0)
+    mean = cv2.resize(shifted[:h * k, :w * k], (w, h), interpolation=cv2.INTER_AREA)
+    return np.asarray(cv2.threshold(mean, 0, 255, cv2.THRESH_BINARY)[1])
+
+
+def _median(image: np.ndarray) -> float:
+    """``np.median`` of a uint8 image, read off its histogram (a partial sort of the page
+    costs several times as much): of an even count, the mean of the two middle values."""
+    counts = np.cumsum(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel().astype(np.int64))
+    low = int(np.searchsorted(counts, (image.size - 1) // 2, side="right"))
+    high = int(np.searchsorted(counts, image.size // 2, side="right"))
+    return (low + high) / 2
 
 
 def _rings_over_print(
@@ -1662,29 +1686,60 @@ def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline
     every = 3
     radii = np.arange(0.75 * r, 1.3 * r, 1.0)
     hit, valid = _radial_hits(ink, cx, cy, radii, every)
-    ok = hit.any(axis=0) & valid[[0, -1]].all(axis=0)
+    ok = hit.any(axis=0) & valid[0] & valid[-1]
     if ok.sum() < 40:
         return None
     rr = radii[len(radii) - 1 - hit[::-1].argmax(axis=0)[ok]]
     pts = np.stack([cx + rr * _RING_COS[0, ::every][ok], cy + rr * _RING_SIN[0, ::every][ok]],
                    1).astype(np.float32)
-
-    def oval(fit: _Outline) -> bool:
-        return min(fit.a, fit.b) > 0 and max(fit.a, fit.b) <= MAX_OVAL_RATIO * min(fit.a, fit.b)
-
-    rng = np.random.default_rng(0)  # the same page gives the same seals
-    best, best_in = None, 0
-    for _ in range(60):
-        fit = _fit_ellipse(pts[rng.choice(len(pts), 6, replace=False)])
-        if not oval(fit):
-            continue
-        agree = np.abs(_ellipse_rho(pts, fit) - 1.0) < 0.05
-        if agree.sum() > best_in:
-            best, best_in = agree, int(agree.sum())
-    if best is None or best_in < 0.45 * hit.shape[1]:
+    agree = _ransac_agreement(pts)
+    if agree is None or np.count_nonzero(agree) < 0.45 * hit.shape[1]:
         return None
-    fit = _fit_ellipse(pts[best])
-    return fit if oval(fit) else None
+    fit = _fit_ellipse(pts[agree])
+    return fit if _oval_ratio(fit.a, fit.b) else None
+
+
+def _oval_ratio(a: float, b: float) -> bool:
+    return min(a, b) > 0 and max(a, b) <= MAX_OVAL_RATIO * min(a, b)
+
+
+_RANSAC_TRIES = 60
+
+
+@functools.cache
+def _ransac_samples(n: int) -> np.ndarray:
+    """The indices of ``_RANSAC_TRIES`` samples of six of ``n`` points, each without
+    repeats: the same for every search (the same page gives the same seals), so drawn once
+    per ``n`` (drawing them cost as much as fitting them)."""
+    rng = np.random.default_rng(0)
+    samples = np.array([rng.choice(n, 6, replace=False) for _ in range(_RANSAC_TRIES)])
+    samples.setflags(write=False)  # shared by every search
+    return samples
+
+
+def _ransac_agreement(pts: np.ndarray) -> np.ndarray | None:
+    """Which of ``pts`` (float32) agree within 5 % with the oval fitted to a sample of six
+    that most of them agree with; None if no sample gives an oval. The samples are fitted
+    first and all their agreements measured at once: one at a time, the measuring cost
+    more than the fits. The first of equally good fits wins, as one at a time."""
+    fits = [cv2.fitEllipse(sample) for sample in pts[_ransac_samples(len(pts))]]
+    ovals = [(fx, fy, w / 2, h / 2, math.radians(deg)) for (fx, fy), (w, h), deg in fits]
+    ovals = [o for o in ovals if _oval_ratio(o[2], o[3])]
+    if not ovals:
+        return None
+    # The arithmetic of _ellipse_rho, in float32 as there, for every oval in one go.
+    ex, ey, ea, eb, angle = np.array(ovals, np.float64).T
+    c = np.array([math.cos(t) for t in angle], np.float32)[:, None]
+    s = np.array([math.sin(t) for t in angle], np.float32)[:, None]
+    dx = pts[None, :, 0] - ex.astype(np.float32)[:, None]
+    dy = pts[None, :, 1] - ey.astype(np.float32)[:, None]
+    u, v = dx * c + dy * s, -dx * s + dy * c
+    rho = np.sqrt((u / ea.astype(np.float32)[:, None]) ** 2
+                  + (v / eb.astype(np.float32)[:, None]) ** 2)
+    agree = np.abs(rho - 1.0) < 0.05
+    counts = np.count_nonzero(agree, axis=1)
+    best = int(np.argmax(counts))
+    return agree[best] if counts[best] > 0 else None
 
 
 _WHITE = 250  # a block of the page this white throughout is a white patch (or white paper)
