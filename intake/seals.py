@@ -1646,19 +1646,20 @@ def _traced_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | 
     edge[:-2] &= ~hit[2:]
     gain = hit + 0.5 * edge
     n = len(radii)
-    steps = np.arange(-2, 3)
-    cost = 0.1 * np.abs(steps)[:, None]
+    # Each radius is reached from the best of the five radii within 2 px at the last angle
+    # (on a tie, the outermost): window k of the padded totals holds radii k + 2 .. k - 2.
+    cost = 0.1 * np.abs(np.arange(-2, 3))
     index = np.arange(n)
-    total = gain[:, 0].astype(np.float64)
     padded = np.full(n + 4, -np.inf)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 5)[:, ::-1]  # follows padded
+    total = gain[:, 0].astype(np.float64)
     back = np.zeros(gain.shape, np.intp)
     for a in range(1, gain.shape[1]):
-        # Each radius is reached from the best of the five radii within 2 px at the last angle.
         padded[2:-2] = total
-        came = np.stack([padded[2 - d:2 - d + n] for d in steps]) - cost
-        best = np.argmax(came, axis=0)
-        back[:, a] = index - steps[best]
-        total = came[best, index] + gain[:, a]
+        came = windows - cost
+        best = came.argmax(axis=1)
+        back[:, a] = index + 2 - best
+        total = came[index, best] + gain[:, a]
     path = np.empty(gain.shape[1], np.intp)
     path[-1] = int(np.argmax(total))
     for a in range(gain.shape[1] - 1, 0, -1):
