@@ -1622,7 +1622,7 @@ def _over_print_fits(
     not much more."""
     for fit_mask in cleaned:
         yield _outermost_oval(fit_mask, x, y, r)
-    traced = _traced_oval(cleaned[0], x, y, r)
+    traced = _traced_oval(cleaned[0], x, y, r, (_TRACED_MAX_MM[1] / 2 + 1) * px_per_mm)
     if traced is None:
         return
     oval = _polish_oval(cleaned[0], traced)
@@ -1631,14 +1631,18 @@ def _over_print_fits(
         yield oval
 
 
-def _traced_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | None:
+def _traced_oval(
+    ink: np.ndarray, cx: float, cy: float, r: float, reach: float = 0.0,
+) -> _Outline | None:
     """The ellipse through the ring traced round a Hough circle: in polar coordinates about
     its centre, the path across all angles (moving at most 2 px from one angle to the next)
     that stays on the most ink, with a bonus for paper just outside. Where print lies beside
     the ring (a line of text below it, a chop's text) the outermost ink is the print's; the
-    ring is the one line that runs on round the whole seal."""
+    ring is the one line that runs on round the whole seal. The path is looked for from half
+    Hough's radius out to 1.45 of it, or to ``reach`` if that is further: on an oval seal
+    Hough's circle can be 40 % smaller than the oval's long axis."""
     every = 2
-    radii = np.arange(0.5 * r, 1.45 * r, 1.0)
+    radii = np.arange(0.5 * r, max(1.45 * r, reach), 1.0)
     hit, valid = _radial_hits(ink, cx, cy, radii, every)
     if _share(valid.all(axis=0)) < 0.7:
         return None
