@@ -2058,6 +2058,9 @@ def _square_partners(
     return partners
 
 
+_CHOP_LINE_MM = 36.0  # most of a 复印件与原件一致 chop's long side (~45 mm)
+
+
 def _chop_partners(
     segs: np.ndarray, angles: np.ndarray, sides: np.ndarray, wide: np.ndarray, px_per_mm: float
 ) -> list[tuple[np.ndarray, np.ndarray, float]]:
@@ -2069,8 +2072,7 @@ def _chop_partners(
     offsets = np.arange(_FRAME_MM[0] * px_per_mm, _SQUARE_MM[0] * px_per_mm, 1.0)
     t = np.linspace(0.1, 0.9, 24)
     partners = []
-    for k in np.flatnonzero((lengths >= MAX_RECT_RATIO * _FRAME_MM[0] * px_per_mm)
-                            & (sides.max(axis=1) <= 0.25)):
+    for k in np.flatnonzero((lengths >= _CHOP_LINE_MM * px_per_mm) & (sides.max(axis=1) <= 0.25)):
         seg, angle = segs[k], float(angles[k])
         xs = seg[0] + t * (seg[2] - seg[0])
         ys = seg[1] + t * (seg[3] - seg[1])
