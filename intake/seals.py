@@ -1837,8 +1837,7 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     # Faded chops, like faded rings, come out of a photocopy light gray: the fainter ink is
     # searched too, for frames the ink did not show.
     frames, seen = _gray_frames(ink, px_per_mm, ring_outlines, covered)
-    frames += [f for f in _gray_frames(faint, px_per_mm, ring_outlines, covered, seen)[0]
-               if not any(_same_stamp(f.outline, g.outline) for g in frames)]
+    frames = _with_frames(frames, _gray_frames(faint, px_per_mm, ring_outlines, covered, seen)[0])
     frames += _chops_under_squares((ink, faint), px_per_mm, ring_outlines, covered, frames)
     framed: list[_Outline] = []
     # Largest first: the stretch of a chop between a ring over it and the chop's far end is
@@ -1872,9 +1871,31 @@ def _chops_under_squares(
     seen = None
     for mask in masks:
         found, seen = _gray_frames(mask, px_per_mm, rings, more, seen, squares)
-        new += [f for f in found
-                if not any(_same_stamp(f.outline, g.outline) for g in (*frames, *new))]
+        new = _with_frames(new, [f for f in found
+                                 if not any(_same_stamp(f.outline, g.outline) for g in frames)])
     return new
+
+
+def _with_frames(frames: list[_Evidence], more: list[_Evidence]) -> list[_Evidence]:
+    """``frames`` and those of ``more`` that are other stamps, or the whole of a chop of which
+    one of ``frames`` is only the part beside a seal (``_replaces``): the darker ink can show
+    only that part, the fainter ink the whole chop."""
+    out = list(frames)
+    for f in more:
+        same = [k for k, g in enumerate(out) if _same_stamp(f.outline, g.outline)]
+        if not same:
+            out.append(f)
+        elif len(same) == 1 and _replaces(f.outline, out[same[0]]):
+            out[same[0]] = f
+    return out
+
+
+def _replaces(outline: _Outline, frame: _Evidence) -> bool:
+    """Whether ``outline`` is the whole of a chop of which ``frame`` is the part beside a seal
+    over its end: it holds most of that frame and is at least 1.3 times its area."""
+    held, whole = frame.outline, outline
+    return frame.visible < 1.0 and _share_inside(held, whole) >= 0.8 \
+        and whole.a * whole.b >= 1.3 * held.a * held.b
 
 
 _FRAME_MM = (10.0, 45.0)  # a frame's shorter side: 复印件与原件一致 chops ~15 mm, square seals
@@ -1930,8 +1951,7 @@ def _gray_frames(
         if near is not None and not any(_boxes_meet((x, y, x + w, y + h), o.extent())
                                         for o in near):
             continue
-        if seen is not None and cv2.countNonZero(seen[y:y + h, x:x + w]) \
-                >= 0.9 * cv2.countNonZero(thick[y:y + h, x:x + w]):
+        if seen is not None and _mostly_seen(seen, thick, uncovered, (x, y, w, h)):
             continue
         lines = cv2.HoughLinesP(wide[y:y + h, x:x + w], 1, np.pi / 180,
                                 threshold=round(8 * px_per_mm),
@@ -1941,6 +1961,16 @@ def _gray_frames(
         segs = lines.reshape(-1, 4).astype(np.float64) + np.array([x, y, x, y], np.float64)
         found += _frames_in(segs, ink, wide, bare, px_per_mm, found)
     return found, thick
+
+
+def _mostly_seen(seen: np.ndarray, thick: np.ndarray, uncovered: np.ndarray, box: Rect) -> bool:
+    """Whether the thick ink in ``box`` was mostly seen by a search on darker ink, away from
+    the seals found: a faint chop joined to a seal's ring is a small part of their loop,
+    which the ring, seen on the darker ink too, would otherwise pass for."""
+    x, y, w, h = box
+    away = uncovered[y:y + h, x:x + w]
+    return cv2.countNonZero(cv2.bitwise_and(seen[y:y + h, x:x + w], away)) \
+        >= 0.9 * cv2.countNonZero(cv2.bitwise_and(thick[y:y + h, x:x + w], away))
 
 
 def _boxes_meet(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
@@ -1986,7 +2016,8 @@ def _frames_in(
                                  px_per_mm, (*found, *new))
         if frame is not None:
             new.append(frame)
-    for p, q, angle in _square_partners(segs, angles, sides, wide, px_per_mm):
+    for p, q, angle in (*_square_partners(segs, angles, sides, wide, px_per_mm),
+                        *_chop_partners(segs, angles, sides, wide, px_per_mm)):
         frame = _frame_from_pair(p, q, angle, ink, wide, bare, px_per_mm, (*found, *new))
         if frame is not None:
             new.append(frame)
@@ -2029,6 +2060,35 @@ def _square_partners(
             continue
         tried.add(place)
         partners.append((seg, seg + d * np.array([nx, ny, nx, ny]), angle))
+    return partners
+
+
+_CHOP_LINE_MM = 36.0  # most of a 复印件与原件一致 chop's long side (~45 mm)
+
+
+def _chop_partners(
+    segs: np.ndarray, angles: np.ndarray, sides: np.ndarray, wide: np.ndarray, px_per_mm: float
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """For each long segment with paper on both sides (a chop's line: its text keeps 2 mm
+    off it), the densest parallel line a chop's height away on either side, as a segment
+    facing it. A seal over a chop can leave Hough only short, slanted pieces of the chop's
+    other line (the ring takes the rest), none parallel enough to pair with."""
+    lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
+    offsets = np.arange(_FRAME_MM[0] * px_per_mm, _SQUARE_MM[0] * px_per_mm, 1.0)
+    t = np.linspace(0.1, 0.9, 24)
+    partners = []
+    for k in np.flatnonzero((lengths >= _CHOP_LINE_MM * px_per_mm) & (sides.max(axis=1) <= 0.25)):
+        seg, angle = segs[k], float(angles[k])
+        xs = seg[0] + t * (seg[2] - seg[0])
+        ys = seg[1] + t * (seg[3] - seg[1])
+        for sign in (-1.0, 1.0):
+            nx, ny = -math.sin(angle) * sign, math.cos(angle) * sign
+            hit, _ = _lookup(wide, xs[None, :] + offsets[:, None] * nx,
+                             ys[None, :] + offsets[:, None] * ny)
+            share = hit.mean(axis=1)
+            if share.max() >= 0.8:
+                d = float(offsets[int(np.argmax(share))])
+                partners.append((seg, seg + d * np.array([nx, ny, nx, ny]), angle))
     return partners
 
 
@@ -2116,7 +2176,7 @@ def _frame_from_pair(
 ) -> _Evidence | None:
     """The frame two parallel segments are the long sides of, if the ink bears one out and
     it is not one of the frames ``found`` already."""
-    if any(_on_long_sides(p, q, f.outline) for f in found):
+    if any(f.visible == 1.0 and _on_long_sides(p, q, f.outline) for f in found):
         return None  # more pieces of a frame's lines (Hough breaks a line in several)
     ax = _Axes(angle)
     c, s = math.cos(angle), math.sin(angle)
@@ -2135,16 +2195,21 @@ def _frame_from_pair(
     v0, v1 = (vv + float(offsets[int(np.argmax(ax.at(along, vv + offsets + 0 * along, wide)
                                                  .sum(axis=1)))][0])
               for vv in (min(vp, vq), max(vp, vq)))
-    span = _frame_ends(ax, wide, lo, hi, v0, v1, px_per_mm)
-    if span is None:
-        return None
+    span, visible = _frame_ends(ax, wide, lo, hi, v0, v1, px_per_mm), 1.0
+    if span is None or span[1] - span[0] > MAX_RECT_RATIO * (v1 - v0):
+        under = _under_seal(ax, wide, bare, lo, hi, v0, v1, px_per_mm)
+        if under is None:
+            return None
+        span, wide, bare = under
+        # One short side is under the seal.
+        visible = 1 - (v1 - v0) / (2 * (span[1] - span[0] + v1 - v0))
     u0, u1 = span
     if not v1 - v0 <= u1 - u0 <= MAX_RECT_RATIO * (v1 - v0):
         return None
     uc, vc = (u0 + u1) / 2, (v0 + v1) / 2
     outline = _Outline(uc * c - vc * s, uc * s + vc * c, (u1 - u0) / 2 + 1.5,
                        (v1 - v0) / 2 + 1.5, angle, rect=True)
-    if any(_same_stamp(outline, f.outline) for f in found):
+    if any(_same_stamp(outline, f.outline) and not _replaces(outline, f) for f in found):
         return None  # another pair of the same lines (Hough breaks a frame line in pieces)
     judged = _frame_evidence(ax, ink, wide, bare, u0, u1, v0, v1, px_per_mm)
     if judged is None:
@@ -2152,7 +2217,7 @@ def _frame_from_pair(
     frame, outside, inner = judged
     score = (0.4 * _ramp(frame, 0.75, 0.95) + 0.3 * _ramp(frame - outside, 0.45, 0.8)
              + 0.3 * _ramp(inner, 0.08, 0.2))
-    return _Evidence(outline, frame, frame, inner, inner, 1.0, 2 * outline.a / px_per_mm,
+    return _Evidence(outline, frame, frame, inner, inner, visible, 2 * outline.a / px_per_mm,
                      outline.a / outline.b, 0.7 + 0.3 * score)
 
 
@@ -2200,6 +2265,73 @@ def _frame_ends(
     if not left or not right:
         return _square_ends(us[first:last + 1], cols, left, right, v1 - v0, px_per_mm)
     return float(us[first + left[0]]), float(us[first + right[-1]])
+
+
+def _under_seal(
+    ax: _Axes, wide: np.ndarray, bare: _Bare, lo: float, hi: float, v0: float, v1: float,
+    px_per_mm: float,
+) -> tuple[tuple[float, float], np.ndarray, _Bare] | None:
+    """A frame with one end under a seal found (``_end_under_seal``), with the ink to judge it
+    on: the seal's area inked, as it stands for the hidden end's side, and the strip past that
+    end counted as under the seal, as the chop's lines run on there where the seal's edge
+    leaves them uncovered."""
+    under = _end_under_seal(ax, wide, bare.covered, lo, hi, v0, v1, px_per_mm)
+    if under is None:
+        return None
+    u0, u1, side = under
+    end, margin = (u1 if side > 0 else u0), 5 * px_per_mm
+    us = np.array([end, end + side * margin, end + side * margin, end])
+    vs = np.array([v0 - margin, v0 - margin, v1 + margin, v1 + margin])
+    c, s = math.cos(ax.angle), math.sin(ax.angle)
+    strip = np.rint(np.stack([us * c - vs * s, us * s + vs * c], axis=1)).astype(np.int32)
+    past = np.zeros_like(bare.covered)
+    cv2.fillPoly(past, [strip], 255)
+    keep = cv2.bitwise_not(past)
+    seen = _Bare(cv2.bitwise_and(bare.ink, keep), cv2.bitwise_and(bare.wide, keep),
+                 cv2.bitwise_or(bare.covered, past))
+    return (u0, u1), cv2.bitwise_or(wide, bare.covered), seen
+
+
+def _end_under_seal(
+    ax: _Axes, wide: np.ndarray, covered: np.ndarray, lo: float, hi: float, v0: float,
+    v1: float, px_per_mm: float,
+) -> tuple[float, float, float] | None:
+    """A chop with one end under a seal found (``covered``): its long lines are followed
+    only where no seal lies, from where they face each other. One end must close as a
+    frame's does (a column inked across within 3 mm of where both lines stop); at the
+    other, the first column beyond that mostly under the seal stands for the hidden end.
+    Followed through the seal, the seal's own lines and text carry the chop's lines on past
+    its end (too long a frame, or one ended by the seal's far side).
+
+    Returns the two ends and the side of the hidden one (-1: the first, 1: the second)."""
+    reach = min(MAX_RECT_RATIO * (v1 - v0), MAX_SEAL_MM * px_per_mm)
+    us = np.arange((lo + hi) / 2 - reach, (lo + hi) / 2 + reach, 1.0)
+    across = np.linspace(v0, v1, 15)
+    grid_u, grid_v = np.repeat(us, len(across)), np.tile(across, len(us))
+    inked = ax.at(grid_u, grid_v, wide).reshape(-1, len(across)).mean(axis=1)
+    hidden = ax.at(grid_u, grid_v, covered).reshape(-1, len(across)).mean(axis=1)
+    line_u, line_v = np.tile(us, 2), np.repeat([v0, v1], len(us))
+    both = np.asarray((ax.at(line_u, line_v, wide) & ~ax.at(line_u, line_v, covered))
+                      .reshape(2, -1).all(axis=0))
+    facing = np.flatnonzero(both & (us >= lo) & (us <= hi))
+    if not len(facing):
+        return None
+    start = int(facing[np.argmin(np.abs(facing - len(us) // 2))])
+    gap_max, near = round(2 * px_per_mm), round(3 * px_per_mm)
+    ends: list[tuple[int | None, int | None]] = []
+    for step in (-1, 1):
+        end = start + step * _run_end(both[start::step], gap_max)
+        closed = [k for k in range(end, end - step * near, -step)
+                  if 0 <= k < len(us) and inked[k] >= 0.75]
+        beyond = np.flatnonzero(hidden[end::step] >= 0.75)
+        ends.append((closed[0] if closed else None,
+                     end + step * int(beyond[0]) if len(beyond) else None))
+    (left, left_hidden), (right, right_hidden) = ends
+    if left is not None and right is None and right_hidden is not None:
+        return float(us[left]), float(us[right_hidden]), 1.0
+    if right is not None and left is None and left_hidden is not None:
+        return float(us[left_hidden]), float(us[right]), -1.0
+    return None
 
 
 def _square_ends(
