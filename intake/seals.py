@@ -240,11 +240,17 @@ def _rejected(outline: _Outline, ring: float = 0.0, visible: float = 0.0) -> _Ev
 
 
 def _lookup(
-    mask: np.ndarray, x: np.ndarray, y: np.ndarray, blocked: np.ndarray | None = None
+    mask: np.ndarray, x: np.ndarray, y: np.ndarray, blocked: np.ndarray | None = None,
+    *, many: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Ink at each sample point (nearest pixel), and whether the point can be seen at all: it
-    is on the image and not under ``blocked``. ``mask`` is 0/255."""
-    if x.size >= 2000 and blocked is None:
+    is on the image and not under ``blocked``. ``mask`` is 0/255.
+
+    ``many``: the number of points that picks how they are read (cv2.remap from 2,000 on),
+    by default ``x.size``. Lookups joined into one pass the size of each part, so that the
+    joined lookup reads every point as the part alone would (remap's float32 coordinates can
+    round the other way at half a pixel)."""
+    if (x.size if many is None else many) >= 2000 and blocked is None:
         return _remap_lookup(mask, x, y)
     h, w = mask.shape
     xi, yi = np.rint(x).astype(np.intp), np.rint(y).astype(np.intp)
@@ -1836,9 +1842,11 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
             ring.outline(outer).draw(covered)
     # Faded chops, like faded rings, come out of a photocopy light gray: the fainter ink is
     # searched too, for frames the ink did not show.
-    frames, seen = _gray_frames(ink, px_per_mm, ring_outlines, covered)
-    frames = _with_frames(frames, _gray_frames(faint, px_per_mm, ring_outlines, covered, seen)[0])
-    frames += _chops_under_squares((ink, faint), px_per_mm, ring_outlines, covered, frames)
+    loops = (_Loops.of(ink, px_per_mm), _Loops.of(faint, px_per_mm))
+    frames, seen = _gray_frames(loops[0], px_per_mm, ring_outlines, covered)
+    frames = _with_frames(frames, _gray_frames(loops[1], px_per_mm, ring_outlines, covered,
+                                               seen)[0])
+    frames += _chops_under_squares(loops, px_per_mm, ring_outlines, covered, frames)
     framed: list[_Outline] = []
     # Largest first: the stretch of a chop between a ring over it and the chop's far end is
     # framed too (by the ring), and lies within the whole chop.
@@ -1855,7 +1863,7 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
 
 
 def _chops_under_squares(
-    masks: tuple[np.ndarray, np.ndarray], px_per_mm: float, rings: list[_Outline],
+    loops: tuple[_Loops, _Loops], px_per_mm: float, rings: list[_Outline],
     covered: np.ndarray, frames: list[_Evidence],
 ) -> list[_Evidence]:
     """Frames found, on the ink and then on the fainter ink, once the square seals' areas are
@@ -1869,8 +1877,8 @@ def _chops_under_squares(
         square.draw(more, 1.05)
     new: list[_Evidence] = []
     seen = None
-    for mask in masks:
-        found, seen = _gray_frames(mask, px_per_mm, rings, more, seen, squares)
+    for loop in loops:
+        found, seen = _gray_frames(loop, px_per_mm, rings, more, seen, squares)
         new = _with_frames(new, [f for f in found
                                  if not any(_same_stamp(f.outline, g.outline) for g in frames)])
     return new
@@ -1901,14 +1909,61 @@ def _replaces(outline: _Outline, frame: _Evidence) -> bool:
 _FRAME_MM = (10.0, 45.0)  # a frame's shorter side: 复印件与原件一致 chops ~15 mm, square seals
 
 
+@dataclass
+class _Loops:
+    """An ink mask as the frame search sees it: its thick ink (strokes thinner than ~1 mm
+    taken away: text, table rules), that grown by a pixel, and the bounding boxes of the
+    grown ink's loops that enclose paper, with their Hough segments once looked for: the
+    search is made again on the same masks once square seals are found
+    (``_chops_under_squares``), and reads all of this again."""
+
+    ink: np.ndarray
+    thick: np.ndarray
+    wide: np.ndarray
+    boxes: list[tuple[int, int, int, int]]
+    segments: dict[int, np.ndarray | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, ink: np.ndarray, px_per_mm: float) -> _Loops:
+        thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
+                                 cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+        wide = cv2.dilate(thick, np.ones((3, 3), np.uint8))
+        # The ink is grown by a pixel first (a 1 mm frame is 3 px here, and blotchy ink breaks
+        # it in places), and every component's outer boundary is taken: a chop inside a
+        # certificate's printed frame is one too.
+        contours, hierarchy = cv2.findContours(wide, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+        links = hierarchy[0] if hierarchy is not None else np.zeros((0, 4), np.int32)
+        # A frame encloses paper: its loop has a hole several millimetres across, which a bold
+        # character or a smudge of text does not.
+        hole = np.zeros(len(contours))
+        for i in np.nonzero(links[:, 3] >= 0)[0].tolist():
+            _, _, hw, hh = _bounding(contours[i])
+            hole[links[i, 3]] = max(hole[links[i, 3]], min(hw, hh))
+        boxes = [_bounding(contours[i]) for i in range(len(contours))
+                 if links[i, 3] < 0 and hole[i] >= 4 * px_per_mm]  # not a hole itself
+        return cls(ink, thick, wide, boxes)
+
+    def lines(self, k: int, px_per_mm: float) -> np.ndarray | None:
+        """The Hough segments (x0, y0, x1, y1 in the page) of loop ``k``'s box, if any."""
+        if k not in self.segments:
+            x, y, w, h = self.boxes[k]
+            lines = cv2.HoughLinesP(self.wide[y:y + h, x:x + w], 1, np.pi / 180,
+                                    threshold=round(8 * px_per_mm),
+                                    minLineLength=round(10 * px_per_mm),
+                                    maxLineGap=round(px_per_mm))
+            self.segments[k] = None if lines is None else (
+                lines.reshape(-1, 4).astype(np.float64) + np.array([x, y, x, y], np.float64))
+        return self.segments[k]
+
+
 def _gray_frames(
-    ink: np.ndarray, px_per_mm: float, rings: list[_Outline], covered: np.ndarray,
+    loops: _Loops, px_per_mm: float, rings: list[_Outline], covered: np.ndarray,
     seen: np.ndarray | None = None, near: list[_Outline] | None = None,
 ) -> tuple[list[_Evidence], np.ndarray]:
     """Rectangular stamps on a gray page (复印件与原件一致 chops, square seals): a frame of two
     long parallel lines about 1 mm thick, closed by two sides, with text inside it and clear
-    paper just outside. Lines are found on the ink with strokes thinner than ~1 mm taken away
-    (text, table rules), so only frames, rings and bold headings are left to pair up.
+    paper just outside. Lines are found on the thick ink (``_Loops``), so only frames, rings
+    and bold headings are left to pair up.
 
     Returns the frames and that thick ink. ``rings``: round seals found; a loop that is one of
     them alone is not searched (Hough sees its ring as many chords, in parallel pairs);
@@ -1916,9 +1971,7 @@ def _gray_frames(
     ``seen``: the thick ink of a search already made on darker ink; places mostly seen there
     are not searched again. ``near``: only loops that overlap one of these are searched.
     """
-    thick = cv2.morphologyEx(ink, cv2.MORPH_OPEN,
-                             cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
-    wide = cv2.dilate(thick, np.ones((3, 3), np.uint8))
+    ink, thick, wide = loops.ink, loops.thick, loops.wide
     uncovered = cv2.bitwise_not(covered)
     # The lines that run on past a frame's corners are looked for a millimetre further from
     # the seals: a seal's ring, on fainter ink, is wider than on the ink it was measured on,
@@ -1929,23 +1982,10 @@ def _gray_frames(
                  np.asarray(cv2.bitwise_and(wide, clear)), covered)
     # A frame is one connected loop of thick ink at least as tall as a chop (with a seal's
     # ring when one overlaps it); lines are looked for in each such loop on its own, which
-    # keeps the Hough transform off the rest of the page. The ink is grown by a pixel first
-    # (a 1 mm frame is 3 px here, and blotchy ink breaks it in places), and every component's
-    # outer boundary is taken: a chop inside a certificate's printed frame is one too.
-    contours, hierarchy = cv2.findContours(wide, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    # keeps the Hough transform off the rest of the page.
     lo_px, hi_px = 0.6 * _FRAME_MM[0] * px_per_mm, 2 * MAX_SEAL_MM * px_per_mm
     found: list[_Evidence] = []
-    links = hierarchy[0] if hierarchy is not None else np.zeros((0, 4), np.int32)
-    # A frame encloses paper: its loop has a hole several millimetres across, which a bold
-    # character or a smudge of text does not.
-    hole = np.zeros(len(contours))
-    for i in np.nonzero(links[:, 3] >= 0)[0].tolist():
-        _, _, hw, hh = _bounding(contours[i])
-        hole[links[i, 3]] = max(hole[links[i, 3]], min(hw, hh))
-    for i, contour in enumerate(contours):
-        if links[i, 3] >= 0 or hole[i] < 4 * px_per_mm:
-            continue  # a hole itself, or nothing enclosed
-        x, y, w, h = _bounding(contour)
+    for i, (x, y, w, h) in enumerate(loops.boxes):
         if min(w, h) < lo_px or max(w, h) > hi_px or _within_ring(x, y, w, h, rings):
             continue
         if near is not None and not any(_boxes_meet((x, y, x + w, y + h), o.extent())
@@ -1953,13 +1993,9 @@ def _gray_frames(
             continue
         if seen is not None and _mostly_seen(seen, thick, uncovered, (x, y, w, h)):
             continue
-        lines = cv2.HoughLinesP(wide[y:y + h, x:x + w], 1, np.pi / 180,
-                                threshold=round(8 * px_per_mm),
-                                minLineLength=round(10 * px_per_mm), maxLineGap=round(px_per_mm))
-        if lines is None:
-            continue
-        segs = lines.reshape(-1, 4).astype(np.float64) + np.array([x, y, x, y], np.float64)
-        found += _frames_in(segs, ink, wide, bare, px_per_mm, found)
+        segs = loops.lines(i, px_per_mm)
+        if segs is not None:
+            found += _frames_in(segs, ink, wide, bare, px_per_mm, found)
     return found, thick
 
 
@@ -2136,15 +2172,21 @@ def _side_ink(
     if not len(segs):
         return np.zeros((0, 2))
     n = np.maximum(2, np.rint(np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])))
-    k = np.arange(int(n.max()))[None, :]
-    on = k < n[:, None]
-    t = np.minimum(k / (n[:, None] - 1), 1.0)
-    x = segs[:, 0:1] + t * (segs[:, 2:3] - segs[:, 0:1])
-    y = segs[:, 1:2] + t * (segs[:, 3:4] - segs[:, 1:2])
-    off = np.array([-2.5, -1.5, 1.5, 2.5])[None, :, None] * px_per_mm
-    sin, cos = np.sin(angles)[:, None, None], np.cos(angles)[:, None, None]
-    hit, valid = _lookup(ink, x[:, None, :] - off * sin, y[:, None, :] + off * cos)
-    shares = (hit & valid & on[:, None, :]).sum(axis=2) / n[:, None]
+    # A point a pixel apart along each segment, segment after segment: ``seg`` is each
+    # point's segment, ``k`` its index along it.
+    counts = n.astype(np.intp)
+    starts = np.cumsum(counts) - counts
+    seg = np.repeat(np.arange(len(segs)), counts)
+    k = np.arange(len(seg)) - starts[seg]
+    t = np.minimum(k / (n[seg] - 1), 1.0)
+    x = segs[seg, 0] + t * (segs[seg, 2] - segs[seg, 0])
+    y = segs[seg, 1] + t * (segs[seg, 3] - segs[seg, 1])
+    off = np.array([-2.5, -1.5, 1.5, 2.5])[:, None] * px_per_mm
+    sin, cos = np.sin(angles)[seg], np.cos(angles)[seg]
+    # Read as the segments padded to the longest one would be (``_lookup``'s ``many``).
+    hit, valid = _lookup(ink, x - off * sin, y + off * cos, many=4 * len(segs) * int(n.max()))
+    inked = np.add.reduceat(hit & valid, starts, axis=1, dtype=np.intp)
+    shares = np.ascontiguousarray((inked / n).T)
     return np.stack([shares[:, :2].mean(axis=1), shares[:, 2:].mean(axis=1)], axis=1)
 
 
@@ -2154,20 +2196,39 @@ class _Axes:
 
     angle: float
 
-    def at(self, us: np.ndarray, vs: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Inked (and on the page) at each (u, v)."""
+    def at(self, us: np.ndarray, vs: np.ndarray, mask: np.ndarray, many: int | None = None
+           ) -> np.ndarray:
+        """Inked (and on the page) at each (u, v); ``many`` as for ``_lookup``."""
         c, s = math.cos(self.angle), math.sin(self.angle)
-        return _lookup(mask, us * c - vs * s, us * s + vs * c)[0]  # off the page reads no ink
+        # Off the page reads no ink.
+        return _lookup(mask, us * c - vs * s, us * s + vs * c, many=many)[0]
 
-    def line(self, u0: float, u1: float, v: float, mask: np.ndarray) -> float:
-        """Share inked of the stretch from u0 to u1 at v."""
-        us = np.arange(u0, u1, 1.0)
-        return _share(self.at(us, np.full_like(us, v), mask)) if len(us) else 0.0
+    def shares(self, stretches: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray
+               ) -> np.ndarray:
+        """Share inked of each stretch of (u, v) points (0 for an empty one), read in one
+        lookup: a frame's tests read a dozen short stretches, and each lookup has a set-up
+        that costs as much as reading a few hundred points."""
+        sizes = np.array([len(us) for us, _ in stretches])
+        hit = self.at(np.concatenate([us for us, _ in stretches]),
+                      np.concatenate([vs for _, vs in stretches]), mask, int(sizes.max()))
+        counts = np.concatenate([[0], np.cumsum(hit)])
+        ends = np.cumsum(sizes)
+        inked = counts[ends] - counts[ends - sizes]
+        shares = np.zeros(len(sizes))
+        np.divide(inked, sizes, out=shares, where=sizes > 0)
+        return shares
 
-    def column(self, u: float, v0: float, v1: float, mask: np.ndarray) -> float:
-        """Share inked of the stretch from v0 to v1 at u."""
-        vs = np.arange(v0, v1, 1.0)
-        return _share(self.at(np.full_like(vs, u), vs, mask)) if len(vs) else 0.0
+
+def _row(u0: float, u1: float, v: float) -> tuple[np.ndarray, np.ndarray]:
+    """The (u, v) points of the stretch from u0 to u1 at v, a pixel apart."""
+    us = np.arange(u0, u1, 1.0)
+    return us, np.full_like(us, v)
+
+
+def _column(u: float, v0: float, v1: float) -> tuple[np.ndarray, np.ndarray]:
+    """The (u, v) points of the stretch from v0 to v1 at u, a pixel apart."""
+    vs = np.arange(v0, v1, 1.0)
+    return np.full_like(vs, u), vs
 
 
 def _frame_from_pair(
@@ -2192,9 +2253,12 @@ def _frame_from_pair(
     # Each long side where its line is densest, a pixel or two off the Hough segment.
     offsets = np.arange(-3.0, 3.5, 0.5)[:, None]
     along = np.arange(lo, hi, 1.0)[None, :] + np.zeros_like(offsets)
-    v0, v1 = (vv + float(offsets[int(np.argmax(ax.at(along, vv + offsets + 0 * along, wide)
-                                                 .sum(axis=1)))][0])
-              for vv in (min(vp, vq), max(vp, vq)))
+    lines = (min(vp, vq), max(vp, vq))
+    # Both sides in one lookup, each read as on its own.
+    inked = ax.at(np.concatenate([along, along]),
+                  np.concatenate([vv + offsets + 0 * along for vv in lines]), wide, along.size)
+    best = inked.sum(axis=1).reshape(2, -1).argmax(axis=1)
+    v0, v1 = (vv + float(offsets[int(k)][0]) for vv, k in zip(lines, best, strict=True))
     span, visible = _frame_ends(ax, wide, lo, hi, v0, v1, px_per_mm), 1.0
     if span is None or span[1] - span[0] > MAX_RECT_RATIO * (v1 - v0):
         under = _under_seal(ax, wide, bare, lo, hi, v0, v1, px_per_mm)
@@ -2247,8 +2311,7 @@ def _frame_ends(
     failing that, a square's sides further in (``_square_ends``)."""
     reach = min(MAX_RECT_RATIO * (v1 - v0), MAX_SEAL_MM * px_per_mm)
     us = np.arange((lo + hi) / 2 - reach, (lo + hi) / 2 + reach, 1.0)
-    both = np.asarray(ax.at(np.tile(us, 2), np.repeat([v0, v1], len(us)), wide)
-                      .reshape(2, -1).all(axis=0))
+    both = np.asarray(ax.at(us[None, :], np.array([[v0], [v1]]), wide).all(axis=0))
     mid = len(us) // 2
     if not both[mid - 2:mid + 3].any():
         return None
@@ -2256,9 +2319,7 @@ def _frame_ends(
     last = _run_end(both[mid:], gap_max) + mid
     first = mid - _run_end(both[mid::-1], gap_max)
     across = np.linspace(v0, v1, 15)
-    grid_u = np.repeat(us[first:last + 1], len(across))
-    grid_v = np.tile(across, last + 1 - first)
-    cols = ax.at(grid_u, grid_v, wide).reshape(-1, len(across)).sum(axis=1) / len(across)
+    cols = ax.at(us[first:last + 1, None], across[None, :], wide).sum(axis=1) / len(across)
     near = round(3 * px_per_mm)
     left = [k for k in range(min(near, len(cols))) if cols[k] >= 0.75]
     right = [k for k in range(max(0, len(cols) - near), len(cols)) if cols[k] >= 0.75]
@@ -2371,44 +2432,47 @@ def _frame_evidence(
     or None.
     """
     height = v1 - v0
-    bare_ink = bare.ink
-    sides = [ax.line(u0, u1, v0, wide), ax.line(u0, u1, v1, wide),
-             ax.column(u0, v0, v1, wide), ax.column(u1, v0, v1, wide)]
-    # Paper just outside each long side (a seal half over the chop inks part of one of them).
-    out_sides = sorted(float(np.mean([ax.line(u0, u1, vv + sign * d, bare_ink)
-                                      for d in (1.5 * px_per_mm, 2.5 * px_per_mm)]))
-                       for vv, sign in ((v0, -1.0), (v1, 1.0)))
-    # Just inside the long sides too: a chop's text keeps 2 mm off its frame, a square seal's
-    # inner line is thin; rows of a paragraph run right up to any line through them.
-    in_sides = [ax.line(u0, u1, vv + sign * 1.5 * px_per_mm, bare_ink)
-                for vv, sign in ((v0, 1.0), (v1, -1.0))]
     out_d = 2.5 * px_per_mm
-    outside = float(np.mean([*out_sides, ax.column(u0 - out_d, v0, v1, bare_ink),
-                             ax.column(u1 + out_d, v0, v1, bare_ink)]))
-    gu, gv = np.meshgrid(np.linspace(u0 + 0.15 * height, u1 - 0.15 * height, 40),
-                         np.linspace(v0 + 0.2 * height, v1 - 0.2 * height, 12))
-    inner = _share(ax.at(gu.ravel(), gv.ravel(), ink))
-    frame = float(min(sides))
-    # A frame mostly under a seal is the seal's text or ring seen as lines.
+    # A frame mostly under a seal is the seal's text or ring seen as lines (the test with the
+    # fewest points, so made first).
     ring_u, ring_v = np.meshgrid(np.linspace(u0 - out_d, u1 + out_d, 24),
                                  np.array([v0 - out_d, v1 + out_d]))
     ring_v = np.concatenate([ring_v.ravel(), np.linspace(v0, v1, 8).repeat(2)])
     ring_u = np.concatenate([ring_u.ravel(), np.tile([u0 - out_d, u1 + out_d], 8)])
     if _share(ax.at(ring_u, ring_v, bare.covered)) > 0.5:
         return None
+    sides = ax.shares([_row(u0, u1, v0), _row(u0, u1, v1),
+                       _column(u0, v0, v1), _column(u1, v0, v1)], wide)
+    frame = float(min(sides))
+    # Paper just outside each long side (a seal half over the chop inks part of one of them)
+    # and beyond the short ones. Just inside the long sides too: a chop's text keeps 2 mm off
+    # its frame, a square seal's inner line is thin; rows of a paragraph run right up to any
+    # line through them.
+    near = ax.shares([_row(u0, u1, v0 - 1.5 * px_per_mm), _row(u0, u1, v0 - out_d),
+                      _row(u0, u1, v1 + 1.5 * px_per_mm), _row(u0, u1, v1 + out_d),
+                      _row(u0, u1, v0 + 1.5 * px_per_mm), _row(u0, u1, v1 - 1.5 * px_per_mm),
+                      _column(u0 - out_d, v0, v1), _column(u1 + out_d, v0, v1)], bare.ink)
+    out_sides = sorted(float(np.mean(near[k:k + 2])) for k in (0, 2))
+    in_sides = near[4:6]
+    outside = float(np.mean([*out_sides, *near[6:]]))
+    gu, gv = np.meshgrid(np.linspace(u0 + 0.15 * height, u1 - 0.15 * height, 40),
+                         np.linspace(v0 + 0.2 * height, v1 - 0.2 * height, 12))
+    inner = _share(ax.at(gu.ravel(), gv.ravel(), ink))
+    # The tests on the lines running on, with the most points, come last.
     if _square_seal(u1 - u0, height, px_per_mm):
         # A square seal's name fills it up to a thin inner line, so there is no paper just
         # inside its sides; a chop across it or print along it can ink one side's outside
         # and run on past one corner. All four sides must be whole and text must fill it.
-        if _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm, print_beside=True) > 1 \
-                or frame < 0.9 or out_sides[0] > 0.2 or not 0.2 <= inner <= 0.6:
+        if frame < 0.9 or out_sides[0] > 0.2 or not 0.2 <= inner <= 0.6 \
+                or _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm,
+                            print_beside=True) > 1:
             return None
         return frame, outside, inner
     if (
-        _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 0
-        or min(sides[:2]) < 0.85 or frame < 0.75 or frame - outside < 0.45
+        min(sides[:2]) < 0.85 or frame < 0.75 or frame - outside < 0.45
         or out_sides[0] > 0.2 or out_sides[1] > 0.5 or not 0.08 <= inner <= 0.6
         or min(in_sides) > 0.2 or max(in_sides) > 0.5
+        or _runs_on(ax, bare.ink, bare.wide, u0, u1, v0, v1, px_per_mm) > 0
     ):
         return None
     return frame, outside, inner
@@ -2435,18 +2499,19 @@ def _runs_on(
     """
     beyond = np.arange(1.5 * px_per_mm, 4 * px_per_mm, 1.0)
     flat, side_off = np.zeros_like(beyond), 1.5 * px_per_mm
-    count = 0
-    for uu, vv, du, dv in (
-        (u0 - beyond, flat + v0, 0, 1), (u1 + beyond, flat + v0, 0, 1),
-        (u0 - beyond, flat + v1, 0, 1), (u1 + beyond, flat + v1, 0, 1),
-        (flat + u0, v0 - beyond, 1, 0), (flat + u0, v1 + beyond, 1, 0),
-        (flat + u1, v0 - beyond, 1, 0), (flat + u1, v1 + beyond, 1, 0),
-    ):
-        beside = [_share(ax.at(uu + sign * du * side_off, vv + sign * dv * side_off, ink))
-                  for sign in (-1, 1)]
-        line = _share(ax.at(uu, vv, wide)) > 0.5 and min(beside) < 0.3
-        count += bool(line and not (print_beside and max(beside) >= 0.5))
-    return count
+    # The eight stretches past the corners, and the step across each of them (du, dv).
+    uu = np.stack([u0 - beyond, u1 + beyond, u0 - beyond, u1 + beyond,
+                   flat + u0, flat + u0, flat + u1, flat + u1])
+    vv = np.stack([flat + v0, flat + v0, flat + v1, flat + v1,
+                   v0 - beyond, v1 + beyond, v0 - beyond, v1 + beyond])
+    du = np.array([0, 0, 0, 0, 1, 1, 1, 1])[None, :, None] * side_off
+    dv = np.array([1, 1, 1, 1, 0, 0, 0, 0])[None, :, None] * side_off
+    sign = np.array([-1.0, 1.0])[:, None, None]
+    n = len(beyond)
+    # All sixteen stretches beside them in one lookup, each read as on its own.
+    beside = np.count_nonzero(ax.at(uu + sign * du, vv + sign * dv, ink, n), axis=2) / n
+    line = (np.count_nonzero(ax.at(uu, vv, wide, n), axis=1) / n > 0.5) & (beside.min(axis=0) < 0.3)
+    return int(np.count_nonzero(line & ~(print_beside & (beside.max(axis=0) >= 0.5))))
 
 
 # Entry point ---------------------------------------------------------------------------------
