@@ -5,9 +5,12 @@ Pure OpenCV and numpy. Colour pages: an ink mask per seal colour at a working re
 tested for the evidence a stamp leaves: an unbroken border line at the hypothesised outline, ink
 inside it (ring text, star), a plausible size in millimetres. Gray pages (photocopies, where the
 seal is as gray as the text) get a Hough search for circles, kept only when the ring profile test
-passes (on the ink, or for a faded seal on fainter ink), and a search for rectangular frames
-(复印件与原件一致 chops, square seals) among the loops of thick ink, judged on the paper round them
-that the rings found leave visible; there a missed faint seal is preferred to a false one.
+passes (on the ink, or for a faded seal on fainter ink), a second search for oval seals stamped
+over print with the black print taken out (their ring fitted to its outermost ink, or traced
+round the seal where print lies beside it), and a search for rectangular frames (复印件与原件一致
+chops, square seals) among the loops of thick ink, judged on the paper round them that the rings
+found leave visible; there a missed faint seal is preferred to a false one. The paper level that
+ink is measured against ignores patches whiter than the page.
 
 Boxes are returned in the input image's pixels; a seal cut by the page edge (half seals at the
 binding, 骑缝章) has ``complete=False`` and the box of its visible part.
