@@ -1181,6 +1181,12 @@ def _oval_rays(a_rel: float, b_rel: float, angle: float) -> _Rays:
     return u * ca - v * sa, u * sa + v * ca
 
 
+# A faded seal's ring text can show as little as 0.08 more ink than the paper outside it (a
+# legal entity's pale seal on a cover with the print taken out, a faint certification body's
+# seal on a copy); its star and clean ring line must then carry the score.
+_FAINT_TEXT = 0.08
+
+
 def _ring_at(
     ink: np.ndarray, wide: np.ndarray, cx: float, cy: float, r: float, px_per_mm: float,
     dark: np.ndarray | None = None, oval: _Outline | None = None,
@@ -1192,7 +1198,9 @@ def _ring_at(
     as it is (radii are then multiples of its mean half axis). ``around``: the ink the
     profile round the ring line is measured on, when not ``ink`` (the page's print taken
     out, for a ring stamped over print). ``max_width_mm``: the widest ring line taken.
-    ``min_text``: how much more ink the ring text's band must hold than the paper outside."""
+    ``min_text``: how much more ink the ring text's band must hold than the paper outside;
+    with a solid star at the centre, a faded seal's sparse ring text (``_FAINT_TEXT``) is
+    enough: a pen circle has no star, and the score must still reach its mark."""
     step = 0.5
     rays: _Rays | None = None
     a_rel = b_rel = 1.0
@@ -1240,7 +1248,9 @@ def _ring_at(
     width_mm = _ring_width(coverage, peak_i, inside, starred) * step / px_per_mm
     size_mm = 2 * r / px_per_mm
     if (
-        peak < GRAY_MIN_PEAK or peak - outside < 0.45 or inside - outside < min_text
+        peak < GRAY_MIN_PEAK or peak - outside < 0.45
+        or inside - outside < (min(min_text, _FAINT_TEXT) if starred or star >= 0.75
+                               else min_text)
         or inside > 0.65 or not 0.7 <= width_mm <= max_width_mm
         or not MIN_SEAL_MM <= size_mm <= MAX_SEAL_MM
     ):
@@ -1591,10 +1601,6 @@ def _rings_over_print(
     return rings
 
 
-# With the print taken out, a faded oval's ring text can show as little as 0.08 more ink than
-# the paper outside it (a legal entity's pale seal on a cover); its star and clean ring line
-# must then carry the score.
-_FAINT_TEXT = 0.08
 
 
 def _oval_over_print(

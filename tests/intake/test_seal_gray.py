@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from intake.model import SealShape
-from intake.seals import _fit_circle, _traced_oval, detect_seals
+from intake.seals import GRAY_MIN_SCORE, _fit_circle, _ring_at, _traced_oval, detect_seals
 from samples.seals import rotate
 from tests.intake.pagedraw import font
 from tests.intake.test_seals import (
@@ -328,3 +328,33 @@ def test_gray_square_seal_over_a_covers_table_is_found_as_a_square(
     found = only(detect_seals(photocopy(page), DPI))
     assert found.shape is SealShape.SQUARE
     assert found.box.iou(truth) >= 0.85
+
+
+def ring_with_sparse_text(star: bool, marks: int) -> np.ndarray:
+    """A ring 60 px in radius (a 40 mm seal at 3 px/mm), ``marks`` radial strokes of ring text
+    (each about 1.5 % of the band) and, with ``star``, a solid star at its centre."""
+    mask = np.zeros((300, 300), np.uint8)
+    cv2.circle(mask, (150, 150), 60, 255, 4)
+    if star:
+        points = [(150 + (22 if k % 2 == 0 else 11) * math.sin(k * math.pi / 5),
+                   150 - (22 if k % 2 == 0 else 11) * math.cos(k * math.pi / 5)) for k in range(10)]
+        cv2.fillPoly(mask, [np.array(points, np.int32)], 255)
+    for k in range(marks):
+        t = 2 * math.pi * k / marks
+        for rr in range(34, 51, 2):
+            cv2.circle(mask, (round(150 + rr * math.cos(t)), round(150 + rr * math.sin(t))), 2,
+                       255, -1)
+    return mask
+
+
+@pytest.mark.parametrize(("star", "marks", "ring"), [(True, 7, True), (True, 6, True),
+                                                      (True, 5, False), (False, 7, False)])
+def test_faded_ring_text_counts_only_round_a_solid_star(star: bool, marks: int, ring: bool) -> None:
+    # A faded seal's ring text can show only 0.08-0.11 more ink than the paper outside it; a
+    # solid star at the centre and a clean ring line carry it. A pen circle has no star, and
+    # needs the 0.12 of a legible stamp.
+    mask = ring_with_sparse_text(star, marks)
+    found = _ring_at(mask, cv2.dilate(mask, np.ones((3, 3), np.uint8)), 150.0, 150.0, 60.0, 3.0,
+                     mask)
+    assert found is not None
+    assert (found.score >= GRAY_MIN_SCORE) is ring
