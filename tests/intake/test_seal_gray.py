@@ -244,6 +244,14 @@ def cover_table(rgb: np.ndarray, top_mm: float) -> None:
     rgb[:] = np.asarray(img)
 
 
+def cover_page() -> np.ndarray:
+    """A form page with a cover's table (rows from 108 mm) on clear paper."""
+    page = page_rgb()
+    page[int(100 * MM):int(170 * MM)] = 255
+    cover_table(page, 108)
+    return page
+
+
 @pytest.mark.parametrize(("x_mm", "seed", "level"),
                          [(110, 1, 150), (95, 2, 175), (125, 4, 130), (95, 2, 190)])
 def test_gray_oval_seal_over_a_covers_table_is_found_as_an_oval(
@@ -252,9 +260,7 @@ def test_gray_oval_seal_over_a_covers_table_is_found_as_an_oval(
     # Over the table the rows of print are as dense round the ring as its ring text, and
     # Hough puts no circle near the oval's centre: the print has to be taken out first. A
     # pale seal (190) shows little ring text, and Hough's centre millimetres off its star.
-    page = page_rgb()
-    page[int(100 * MM):int(170 * MM)] = 255
-    cover_table(page, 108)
+    page = cover_page()
     oval = seal(ORGANISATIONS[seed % 5], mm=40, seed=seed, shape="oval",
                 color=(level, level, level))
     truth = stamp(page, oval, x_mm * MM, 132 * MM)
@@ -313,15 +319,14 @@ def test_oval_ring_is_traced_past_the_print_beside_it(dx: int, dy: int, r: float
     assert abs(max(oval.a, oval.b) - 61) <= 2
     assert abs(min(oval.a, oval.b) - 46) <= 2
 
+
 @pytest.mark.parametrize(("x_mm", "seed", "turn"), [(95, 4, 4), (130, 4, 0), (130, 4, 4)])
 def test_gray_square_seal_over_a_covers_table_is_found_as_a_square(
     x_mm: float, seed: int, turn: float
 ) -> None:
     # The rows of print run into the square's sides and on past its corners, as one band
     # with them, where a cell's rules would run on clear of the print.
-    page = page_rgb()
-    page[int(100 * MM):int(170 * MM)] = 255
-    cover_table(page, 108)
+    page = cover_page()
     square = rotate(seal(ORGANISATIONS[seed % 5], mm=30, seed=seed, shape="square",
                          color=(150, 150, 150)), turn)
     truth = stamp(page, square, x_mm * MM, 132 * MM)
