@@ -1330,7 +1330,7 @@ def _refine_oval(ink: np.ndarray, cx: float, cy: float, r: float,
                                                       math.radians(deg))) - 1.0) < 0.06
         if near_fit.sum() >= 20:
             (fx, fy), (w, h), deg = cv2.fitEllipse(pts[near_fit].astype(np.float32))
-        if min(w, h) <= 0 or max(w, h) > MAX_OVAL_RATIO * min(w, h):
+        if not _oval_ratio(w, h):
             return None
         if step == 0 and max(w, h) < 1.03 * min(w, h):
             return None  # round text or a round ring: the first fit already stretches an oval
@@ -1694,9 +1694,7 @@ def _traced_oval(
     if agree.sum() < 0.5 * len(pts):
         return None
     fit = _fit_ellipse(pts[agree])
-    if min(fit.a, fit.b) <= 0 or max(fit.a, fit.b) > MAX_OVAL_RATIO * min(fit.a, fit.b):
-        return None
-    return fit
+    return fit if _oval_ratio(fit.a, fit.b) else None
 
 
 def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline | None:
@@ -1720,6 +1718,7 @@ def _outermost_oval(ink: np.ndarray, cx: float, cy: float, r: float) -> _Outline
 
 
 def _oval_ratio(a: float, b: float) -> bool:
+    """Whether half axes ``a`` and ``b`` make an oval a seal can be (not flat, not too long)."""
     return min(a, b) > 0 and max(a, b) <= MAX_OVAL_RATIO * min(a, b)
 
 
