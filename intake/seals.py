@@ -1810,6 +1810,8 @@ def _gray_seals(gray: np.ndarray, dpi: int) -> list[Seal]:
     height, width = gray.shape[:2]
     small, scale = _downscale(gray, GRAY_PX_PER_MM * 25.4 / dpi)
     px_per_mm = dpi * scale / 25.4
+    if min(small.shape[:2]) < MIN_SEAL_MM * px_per_mm:
+        return []  # an image smaller than the smallest seal holds none
     # Ink is what is clearly darker than the paper around it: photocopies and scans light the
     # page unevenly, so the paper level is the local maximum over a window wider than a
     # character (and than a seal's star), smoothed.

@@ -363,3 +363,10 @@ def test_faded_ring_text_counts_only_round_a_solid_star(star: bool, marks: int, 
                      mask)
     assert found is not None
     assert (found.score >= GRAY_MIN_SCORE) is ring
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 2000), (2000, 3), (1, 1, 3)])
+def test_an_image_smaller_than_a_seal_has_none_and_no_error(shape: tuple[int, ...]) -> None:
+    # A 1 x 1 image (an upload that is a pixel) broke the gray search's shrink.
+    for value in (0, 128, 255):
+        assert detect_seals(np.full(shape, value, np.uint8), 150) == []
