@@ -2354,13 +2354,13 @@ def _under_seal(
     us = np.array([end, end + side * margin, end + side * margin, end])
     vs = np.array([v0 - margin, v0 - margin, v1 + margin, v1 + margin])
     c, s = math.cos(ax.angle), math.sin(ax.angle)
-    strip = np.rint(np.stack([us * c - vs * s, us * s + vs * c], axis=1)).astype(np.int32)
-    past = np.zeros_like(bare.covered)
-    cv2.fillPoly(past, [strip], 255)
-    keep = cv2.bitwise_not(past)
-    seen = _Bare(cv2.bitwise_and(bare.ink, keep), cv2.bitwise_and(bare.wide, keep),
-                 cv2.bitwise_or(bare.covered, past))
-    return (u0, u1), cv2.bitwise_or(wide, bare.covered), seen
+    strip = [np.rint(np.stack([us * c - vs * s, us * s + vs * c], axis=1)).astype(np.int32)]
+    # The strip blanked out of the ink and added to the seals' area, drawn on copies.
+    ink, grown, covered = bare.ink.copy(), bare.wide.copy(), bare.covered.copy()
+    cv2.fillPoly(ink, strip, 0)
+    cv2.fillPoly(grown, strip, 0)
+    cv2.fillPoly(covered, strip, 255)
+    return (u0, u1), cv2.bitwise_or(wide, bare.covered), _Bare(ink, grown, covered)
 
 
 def _end_under_seal(
@@ -2377,16 +2377,18 @@ def _end_under_seal(
     Returns the two ends and the side of the hidden one (-1: the first, 1: the second)."""
     reach = min(MAX_RECT_RATIO * (v1 - v0), MAX_SEAL_MM * px_per_mm)
     us = np.arange((lo + hi) / 2 - reach, (lo + hi) / 2 + reach, 1.0)
-    across = np.linspace(v0, v1, 15)
-    grid_u, grid_v = np.repeat(us, len(across)), np.tile(across, len(us))
-    inked = ax.at(grid_u, grid_v, wide).reshape(-1, len(across)).mean(axis=1)
-    hidden = ax.at(grid_u, grid_v, covered).reshape(-1, len(across)).mean(axis=1)
+    if not _any_seal_in(ax, covered, us[0], us[-1], v0, v1):
+        return None  # no seal along the lines: neither end can be under one
     line_u, line_v = np.tile(us, 2), np.repeat([v0, v1], len(us))
     both = np.asarray((ax.at(line_u, line_v, wide) & ~ax.at(line_u, line_v, covered))
                       .reshape(2, -1).all(axis=0))
     facing = np.flatnonzero(both & (us >= lo) & (us <= hi))
     if not len(facing):
         return None
+    across = np.linspace(v0, v1, 15)
+    grid_u, grid_v = np.repeat(us, len(across)), np.tile(across, len(us))
+    inked = ax.at(grid_u, grid_v, wide).reshape(-1, len(across)).mean(axis=1)
+    hidden = ax.at(grid_u, grid_v, covered).reshape(-1, len(across)).mean(axis=1)
     start = int(facing[np.argmin(np.abs(facing - len(us) // 2))])
     gap_max, near = round(2 * px_per_mm), round(3 * px_per_mm)
     ends: list[tuple[int | None, int | None]] = []
@@ -2403,6 +2405,21 @@ def _end_under_seal(
     if right is not None and left is None and left_hidden is not None:
         return float(us[left_hidden]), float(us[right]), -1.0
     return None
+
+
+def _any_seal_in(
+    ax: _Axes, covered: np.ndarray, u0: float, u1: float, v0: float, v1: float
+) -> bool:
+    """Whether any pixel of ``covered`` lies in the upright box round the stretch u0..u1,
+    v0..v1 (grown by a pixel for the rounding of the points read there): where there is
+    none, no point of the stretch reads a seal."""
+    c, s = math.cos(ax.angle), math.sin(ax.angle)
+    us, vs = np.array([u0, u1, u0, u1]), np.array([v0, v0, v1, v1])
+    xs, ys = us * c - vs * s, us * s + vs * c
+    h, w = covered.shape
+    x0, x1 = max(0, math.floor(xs.min()) - 1), min(w, math.ceil(xs.max()) + 2)
+    y0, y1 = max(0, math.floor(ys.min()) - 1), min(h, math.ceil(ys.max()) + 2)
+    return x0 < x1 and y0 < y1 and cv2.countNonZero(covered[y0:y1, x0:x1]) > 0
 
 
 def _square_ends(

@@ -15,7 +15,15 @@ import pytest
 from PIL import Image, ImageDraw
 
 from intake.model import Box, Seal, SealShape
-from intake.seals import GRAY_MIN_SCORE, _fit_circle, _ring_at, _traced_oval, detect_seals
+from intake.seals import (
+    GRAY_MIN_SCORE,
+    _any_seal_in,
+    _Axes,
+    _fit_circle,
+    _ring_at,
+    _traced_oval,
+    detect_seals,
+)
 from samples.seals import rotate
 from tests.intake.pagedraw import font
 from tests.intake.test_seals import (
@@ -370,3 +378,13 @@ def test_an_image_smaller_than_a_seal_has_none_and_no_error(shape: tuple[int, ..
     # A 1 x 1 image (an upload that is a pixel) broke the gray search's shrink.
     for value in (0, 128, 255):
         assert detect_seals(np.full(shape, value, np.uint8), 150) == []
+
+
+def test_a_seal_is_looked_for_only_where_the_stretch_lies() -> None:
+    covered = np.zeros((200, 300), np.uint8)
+    cv2.circle(covered, (250, 100), 30, 255, -1)
+    level, turned = _Axes(0.0), _Axes(math.radians(30))
+    assert _any_seal_in(level, covered, 150, 225, 90, 110)  # reaches the seal's edge
+    assert not _any_seal_in(level, covered, 20, 200, 90, 110)
+    assert not _any_seal_in(turned, covered, 20, 120, 0, 20)
+    assert not _any_seal_in(level, covered, 400, 500, 90, 110)  # off the page
