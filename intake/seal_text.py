@@ -388,12 +388,18 @@ def read_seal(bgr: np.ndarray, seal: Seal, engine: RapidEngine,
     if ellipse[2] <= 0 or ellipse[3] <= 0:
         return replace(seal, text="", text_score=0.0, fits=())
     up = -math.pi / 2  # image angles: y points down
-    spans = [_span(ink, ellipse, up), (up - math.radians(120), up + math.radians(120)),
-             _span(ink, ellipse, up + math.pi)]
+    over_top = (up - math.radians(120), up + math.radians(120))
+    spans = list(dict.fromkeys([_span(ink, ellipse, up), over_top,
+                                _span(ink, ellipse, up + math.pi)]))
     gap = _gap_below(ink, ellipse)
     if gap is not None and abs((math.degrees(gap - up) + 180) % 360 - 180) < 180 - _GAP_TURN_DEG:
         spans.insert(0, _span(ink, ellipse, gap - math.pi))
-    best, likeliest = _read_spans(engine, ink, ellipse, spans, bool(names))
+    # With no gap anywhere in the ring text (a heavy copy fills it with specks, or the seal's
+    # code runs across it), nothing says which way up the stamp was set: over the top of an
+    # upside-down stamp the recogniser reads the name's two ends, round the gap, as surely as
+    # the whole name. Every way round is then read, and a whole name beats part of one.
+    whole = gap is None and spans[0] == over_top
+    best, likeliest = _read_spans(engine, ink, ellipse, spans, bool(names), whole)
     if (0 < likeliest.score < _REREAD_BELOW and seal.color in ("red", "blue") and roi.ndim == 3
             and not sharp):
         # A weak ring is often one that black print crosses (a cover's table): where the print
@@ -439,12 +445,13 @@ class _Raw:
 
 def _read_spans(
     engine: RapidEngine, ink: np.ndarray, ellipse: tuple[float, float, float, float, float],
-    spans: Sequence[tuple[float, float]], with_probs: bool,
+    spans: Sequence[tuple[float, float]], with_probs: bool, whole: bool = False,
 ) -> tuple[tuple[str, float], _Raw]:
     """The surest reading of the spans in turn (stopping at a sure one), and the recogniser's
     likeliest output: the names are fitted to the strip the recogniser liked best, even where
     its reading was too weak to report, as a wrong name fits a legible ring badly however the
-    letters came out."""
+    letters came out. ``whole``: every span is read, and of the sure readings the one with
+    the most characters is the surest (then the likeliest output is that strip's)."""
     best: tuple[str, float] = ("", 0.0)
     likeliest = _Raw()
     for span in spans:
@@ -453,14 +460,28 @@ def _read_spans(
             raw, raw_score, probs = engine.read_line_probs(strip)
         else:
             (raw, raw_score), probs = engine.read_line(strip), None
-        if raw_score > likeliest.score:
-            likeliest = _Raw(raw, float(raw_score), probs, span)
         text = _NAME_CHARS.sub("", raw)
         reading = (text, float(raw_score)) if _chinese(text) >= 2 else ("", 0.0)
+        if whole and _sure(reading):
+            if _longer(reading, best):
+                best, likeliest = reading, _Raw(raw, float(raw_score), probs, span)
+            continue
+        if whole and _sure(best):
+            continue  # an unsure reading does not displace a sure one
+        if raw_score > likeliest.score:
+            likeliest = _Raw(raw, float(raw_score), probs, span)
         best = max(best, reading, key=_sureness)
-        if _sure(best):
+        if _sure(best) and not whole:
             break
     return best, likeliest
+
+
+def _longer(reading: tuple[str, float], than: tuple[str, float]) -> bool:
+    """Whether a sure ``reading`` beats ``than``: ``than`` is not sure, or it holds fewer
+    characters, or as many less surely."""
+    if not _sure(than):
+        return True
+    return (_chinese(reading[0]), reading[1]) > (_chinese(than[0]), than[1])
 
 
 def _sure(reading: tuple[str, float]) -> bool:

@@ -84,6 +84,26 @@ def test_a_turned_stamp_is_read_from_the_gap_between_its_names_ends(
     assert match_organisation(text, ORGANISATIONS)[0] == name, text
 
 
+@pytest.mark.parametrize(("org", "seed"), [(0, 0), (2, 22), (3, 31)])
+def test_an_upside_down_stamp_on_a_heavy_copy_is_read_whole(
+    engine: RapidEngine, org: int, seed: int
+) -> None:
+    # The seal's code runs along the top of a stamp set upside down and a heavy copy's specks
+    # fill the rest of the gap: no gap is found, and over the top the recogniser read the
+    # name's two ends round the code (有限公司成都电) as surely as the whole name underneath.
+    name = ORGANISATIONS[org]
+    page = page_rgb()
+    stamp(page, rotate(seal(name, seed=seed, bottom_text="3201050012345"), 180),
+          120 * MM, 180 * MM)
+    scan = degrade(page, "heavy", np.random.default_rng(seed % 10), dpi=DPI, gray=True).image
+    image = scan if scan.ndim == 2 else bgr(scan)
+    found = [s for s in detect_seals(image, DPI) if s.shape is SealShape.ROUND]
+    assert len(found) == 1
+    text, _ = read_seal_text(image, found[0], engine)
+    assert match_organisation(text, ORGANISATIONS)[0] == name, text
+    assert canonical_text(text).startswith(canonical_text(name[:2])), text
+
+
 def test_a_seals_ring_fits_its_owners_name_and_not_another_bodys(engine: RapidEngine) -> None:
     # Read unsurely, a ring's text alone cannot tell a misread from another body's seal. The
     # fit does: another province's body fits badly enough to fail, a sister body differing by
