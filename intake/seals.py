@@ -2206,12 +2206,16 @@ class _Axes:
 
     angle: float
 
+    def page(self, us: np.ndarray, vs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The page's x and y of each (u, v)."""
+        c, s = math.cos(self.angle), math.sin(self.angle)
+        return us * c - vs * s, us * s + vs * c
+
     def at(self, us: np.ndarray, vs: np.ndarray, mask: np.ndarray, many: int | None = None
            ) -> np.ndarray:
         """Inked (and on the page) at each (u, v); ``many`` as for ``_lookup``."""
-        c, s = math.cos(self.angle), math.sin(self.angle)
         # Off the page reads no ink.
-        return _lookup(mask, us * c - vs * s, us * s + vs * c, many=many)[0]
+        return _lookup(mask, *self.page(us, vs), many=many)[0]
 
     def shares(self, stretches: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray
                ) -> np.ndarray:
@@ -2353,8 +2357,7 @@ def _under_seal(
     end, margin = (u1 if side > 0 else u0), 5 * px_per_mm
     us = np.array([end, end + side * margin, end + side * margin, end])
     vs = np.array([v0 - margin, v0 - margin, v1 + margin, v1 + margin])
-    c, s = math.cos(ax.angle), math.sin(ax.angle)
-    strip = [np.rint(np.stack([us * c - vs * s, us * s + vs * c], axis=1)).astype(np.int32)]
+    strip = [np.rint(np.stack(ax.page(us, vs), axis=1)).astype(np.int32)]
     # The strip blanked out of the ink and added to the seals' area, drawn on copies.
     ink, grown, covered = bare.ink.copy(), bare.wide.copy(), bare.covered.copy()
     cv2.fillPoly(ink, strip, 0)
@@ -2413,9 +2416,7 @@ def _any_seal_in(
     """Whether any pixel of ``covered`` lies in the upright box round the stretch u0..u1,
     v0..v1 (grown by a pixel for the rounding of the points read there): where there is
     none, no point of the stretch reads a seal."""
-    c, s = math.cos(ax.angle), math.sin(ax.angle)
-    us, vs = np.array([u0, u1, u0, u1]), np.array([v0, v0, v1, v1])
-    xs, ys = us * c - vs * s, us * s + vs * c
+    xs, ys = ax.page(np.array([u0, u1, u0, u1]), np.array([v0, v0, v1, v1]))
     h, w = covered.shape
     x0, x1 = max(0, math.floor(xs.min()) - 1), min(w, math.ceil(xs.max()) + 2)
     y0, y1 = max(0, math.floor(ys.min()) - 1), min(h, math.ceil(ys.max()) + 2)
