@@ -1601,8 +1601,6 @@ def _rings_over_print(
     return rings
 
 
-
-
 def _oval_over_print(
     faint: np.ndarray, faint_wide: np.ndarray, cleaned: tuple[np.ndarray, np.ndarray],
     x: float, y: float, r: float, px_per_mm: float,
@@ -2082,7 +2080,6 @@ def _square_partners(
     enough to pair with (a seal's thick line also gives segments a few degrees off)."""
     lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
     offsets = np.arange(_SQUARE_MM[0] * px_per_mm, _SQUARE_MM[1] * px_per_mm, 1.0)
-    t = np.linspace(0.1, 0.9, 24)
     partners = []
     tried: set[tuple[int, int, int]] = set()
     for k in np.flatnonzero((lengths >= _SQUARE_MM[0] * px_per_mm) & (sides.min(axis=1) <= 0.1)):
@@ -2090,15 +2087,9 @@ def _square_partners(
         # Towards the inked side (the square's inside): column 1 of ``sides`` is +normal.
         sign = 1.0 if sides[k, 1] > sides[k, 0] else -1.0
         nx, ny = -math.sin(angle) * sign, math.cos(angle) * sign
-        fits = offsets <= 1.15 * lengths[k]
-        xs = seg[0] + t * (seg[2] - seg[0])
-        ys = seg[1] + t * (seg[3] - seg[1])
-        hit, _ = _lookup(wide, xs[None, :] + offsets[fits, None] * nx,
-                         ys[None, :] + offsets[fits, None] * ny)
-        share = hit.mean(axis=1)
-        if not len(share) or share.max() < 0.8:
+        d = _densest_parallel(wide, seg, nx, ny, offsets[offsets <= 1.15 * lengths[k]])
+        if d is None:
             continue
-        d = float(offsets[fits][int(np.argmax(share))])
         # Hough breaks a thick line into several segments, which would give the same square.
         mid = (seg[0] + seg[2]) / 2 * nx + (seg[1] + seg[3]) / 2 * ny
         place = (round(math.degrees(angle) / 2), round(mid / 4), round(d / 4))
@@ -2121,21 +2112,31 @@ def _chop_partners(
     other line (the ring takes the rest), none parallel enough to pair with."""
     lengths = np.hypot(segs[:, 2] - segs[:, 0], segs[:, 3] - segs[:, 1])
     offsets = np.arange(_FRAME_MM[0] * px_per_mm, _SQUARE_MM[0] * px_per_mm, 1.0)
-    t = np.linspace(0.1, 0.9, 24)
     partners = []
     for k in np.flatnonzero((lengths >= _CHOP_LINE_MM * px_per_mm) & (sides.max(axis=1) <= 0.25)):
         seg, angle = segs[k], float(angles[k])
-        xs = seg[0] + t * (seg[2] - seg[0])
-        ys = seg[1] + t * (seg[3] - seg[1])
         for sign in (-1.0, 1.0):
             nx, ny = -math.sin(angle) * sign, math.cos(angle) * sign
-            hit, _ = _lookup(wide, xs[None, :] + offsets[:, None] * nx,
-                             ys[None, :] + offsets[:, None] * ny)
-            share = hit.mean(axis=1)
-            if share.max() >= 0.8:
-                d = float(offsets[int(np.argmax(share))])
+            d = _densest_parallel(wide, seg, nx, ny, offsets)
+            if d is not None:
                 partners.append((seg, seg + d * np.array([nx, ny, nx, ny]), angle))
     return partners
+
+
+def _densest_parallel(
+    wide: np.ndarray, seg: np.ndarray, nx: float, ny: float, offsets: np.ndarray
+) -> float | None:
+    """Of the lines parallel to ``seg`` at ``offsets`` along the normal (nx, ny), the distance
+    to the one most inked over the middle eight tenths of the segment's length, if that is
+    inked on 0.8 of it at least."""
+    t = np.linspace(0.1, 0.9, 24)
+    xs = seg[0] + t * (seg[2] - seg[0])
+    ys = seg[1] + t * (seg[3] - seg[1])
+    hit, _ = _lookup(wide, xs[None, :] + offsets[:, None] * nx, ys[None, :] + offsets[:, None] * ny)
+    share = hit.mean(axis=1)
+    if not len(share) or share.max() < 0.8:
+        return None
+    return float(offsets[int(np.argmax(share))])
 
 
 def _facing_pairs(
