@@ -1,4 +1,5 @@
-"""The ``dossier`` command: review a dossier, generate samples, run the demo batch.
+"""The ``dossier`` command: review a dossier, find and read the seals on scans, generate
+samples, run the demo batch.
 
 This is an entry point: it reads settings and wires the engines; the stages stay plain.
 """
@@ -130,6 +131,92 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
               f"{data['summary']['uncertain']:>9} {seconds:>8.1f}  "
               f"{report_dir / 'report.html'}", flush=True)
     return 0
+
+
+def _dpi(text: str) -> int:
+    """A --dpi value: a whole number a page can be rendered at."""
+    try:
+        dpi = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of dots per inch") \
+            from None
+    if not 50 <= dpi <= 1200:
+        raise argparse.ArgumentTypeError(f"{dpi} dpi is not a scan's resolution: give 50 to 1200")
+    return dpi
+
+
+def _seal_json(seal: Seal, expect: Sequence[str]) -> dict[str, Any]:
+    """One seal as ``dossier seals --json`` prints it: text null where it was not read."""
+    from intake.seal_text import match_organisation
+
+    out: dict[str, Any] = {
+        "bbox": [seal.box.x, seal.box.y, seal.box.w, seal.box.h], "shape": seal.shape.value,
+        "color": seal.color, "complete": seal.complete, "score": round(seal.score, 3),
+        "text": seal.text or None, "text_score": round(seal.text_score, 3),
+    }
+    if expect:
+        organisation, similarity = match_organisation(seal.text, expect)
+        out.update(organisation=organisation, match=round(similarity, 3))
+    return out
+
+
+def _seal_line(seal: dict[str, Any]) -> str:
+    """One seal as ``dossier seals`` prints it without --json."""
+    line = (f"  {seal['shape']} {seal['color']} {'complete' if seal['complete'] else 'cut'} "
+            f"box {seal['bbox']} score {seal['score']:.2f}")
+    if seal["text"]:
+        line += f" 「{seal['text']}」 {seal['text_score']:.2f}"
+    if "organisation" in seal:
+        line += f" -> {seal['organisation'] or '(no expected organisation)'}"
+    return line
+
+
+def cmd_seals(args: argparse.Namespace, settings: Settings) -> int:
+    """Find the seals on every page of the files, and read their names unless --no-text.
+
+    A file that cannot be read is reported (stderr, and under "errors" with --json) and the
+    other files are still read; the exit code is then that of the error (2 for bad input).
+    """
+    from intake import load
+    from intake.seal_text import read_seal
+    from intake.seals import detect_seals
+
+    limits = settings.limits
+    engine: Any = None  # RapidOCR, loaded for the first seal that can be read
+    pages: list[dict[str, Any]] = []
+    errors: list[tuple[Path, IntakeError]] = []
+    for path in args.files:
+        try:
+            doc = load.open_document(path, max_bytes=limits.max_bytes,
+                                     max_pages=limits.max_pages, max_pixels=limits.max_pixels)
+            for number in range(1, doc.page_count + 1):
+                image, dpi = load.render_page(path, doc.kind, number, dpi=args.dpi,
+                                              max_pixels=limits.max_pixels)
+                seals = detect_seals(image, dpi)
+                if not args.no_text and seals:
+                    if engine is None:
+                        from intake.ocr.rapid import RapidEngine
+
+                        engine = RapidEngine()
+                    seals = [read_seal(image, s, engine) for s in seals]
+                page = {"file": str(path), "page": number, "width": image.shape[1],
+                        "height": image.shape[0], "dpi": dpi,
+                        "seals": [_seal_json(s, args.expect) for s in seals]}
+                pages.append(page)
+                if not args.json:
+                    print(f"{path} p.{number} ({page['width']} x {page['height']} px, {dpi} dpi): "
+                          f"{len(seals) or 'no'} seal{'' if len(seals) == 1 else 's'}", flush=True)
+                    for seal in page["seals"]:
+                        print(_seal_line(seal), flush=True)
+        except IntakeError as exc:
+            # Named, and the rest still read: one bad scan must not hide the others' seals.
+            errors.append((path, exc))
+            print(f"dossier: error: {exc}", file=sys.stderr, flush=True)
+    if args.json:
+        document = {"pages": pages, "errors": [
+            {"file": str(path), "code": exc.code, "message": exc.message} for path, exc in errors]}
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    return exit_code(errors[0][1]) if errors else 0
 
 
 def cmd_rules(args: argparse.Namespace, settings: Settings) -> int:
@@ -326,6 +413,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the online system's own PDF of the form: compare the paper with it "
                          "page by page (pages added, missing or altered)")
     rv.set_defaults(func=cmd_review)
+
+    sl = sub.add_parser("seals", help="find the seals on scanned pages and read their names")
+    sl.add_argument("files", nargs="+", type=Path, help="scans (PDF, TIFF, JPEG, PNG)")
+    sl.add_argument("--dpi", type=_dpi,
+                    help="render PDF pages at this DPI; boxes are in pixels of the page so "
+                         "rendered (default: the scan's own resolution, else 200; image files "
+                         "keep their own pixels)")
+    sl.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    sl.add_argument("--no-text", action="store_true",
+                    help="find the seals only: do not read them (no OCR model is loaded)")
+    sl.add_argument("--expect", action="append", default=[], metavar="NAME",
+                    help="an organisation whose seal may be there (repeat for each): each seal "
+                         "is matched to the one its text names, if any")
+    sl.set_defaults(func=cmd_seals)
 
     demo = sub.add_parser("demo", help="generate a sample batch and review every dossier")
     demo.add_argument("--out", type=Path, default=Path("var/demo"))
