@@ -102,6 +102,15 @@ class SealShape(StrEnum):
     RECTANGLE = "rectangle"
 
 
+class SealPlace(StrEnum):
+    """What a seal is stamped on (``placement.place_seals``)."""
+
+    SIGNATURE = "signature"  # on or beside a "（盖章）" line: where the paper asks for a seal
+    TEXT = "text"  # over other print
+    BLANK = "blank"  # over no print
+    UNKNOWN = "unknown"  # not placed: no text of the page was looked at
+
+
 @dataclass(frozen=True)
 class Seal:
     box: Box
@@ -115,6 +124,8 @@ class Seal:
     # log-likelihood of that name against its own reading, 0 at best (``seal_text.name_fit``);
     # only names a reading was sure and long enough to compare with.
     fits: tuple[tuple[str, float], ...] = ()
+    place: SealPlace = SealPlace.UNKNOWN
+    on: tuple[str, ...] = ()  # the printed lines the seal lies over, top to bottom
 
 
 class PageKind(StrEnum):

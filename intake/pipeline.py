@@ -54,6 +54,7 @@ from intake.model import (
 from intake.normalize import canonical, canonical_text, clean_ocr_text, parse_date
 from intake.ocr import textlayer
 from intake.page_image import page_ink
+from intake.placement import place_seals
 from intake.record import Record
 from intake.seals import detect_seals
 from intake.verdict import verdict_of
@@ -122,12 +123,12 @@ def read_page(task: PageTask) -> PageResult:
         grid = layout.find_grid(gray, dpi)
         lines, rotation, skew, source = layer, 0, 0.0, TextSource.TEXT_LAYER
         ink_gray = gray
-    seals = detect_seals(bgr, dpi)
     cells, outside = layout.fill_cells(grid.cells, lines)
     footer = footer_numbers(outside)
     page_class = classify("\n".join(ln.text for ln in outside), cells, footer)
     page_kind = page_class.kind
     height, width = gray.shape
+    seals = place_seals(detect_seals(bgr, dpi), lines, dpi, (width, height))
     image_path = None
     if task.image_dir:
         image_path = str(Path(task.image_dir) / f"{_slug(task.document)}-p{task.number}.jpg")

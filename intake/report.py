@@ -24,6 +24,7 @@ from intake.model import (
     Report,
     ScanQuality,
     Seal,
+    SealPlace,
     SealShape,
     Status,
     TextSource,
@@ -65,7 +66,8 @@ def page_json(p: Page) -> dict[str, Any]:
             "scan_dpi": p.quality.scan_dpi},
         "seals": [{"bbox": s.box.as_list(), "shape": s.shape.value, "color": s.color,
                    "complete": s.complete, "score": round(s.score, 3), "text": s.text,
-                   "text_score": round(s.text_score, 3)} for s in p.seals],
+                   "text_score": round(s.text_score, 3), "place": s.place.value,
+                   "on": list(s.on)} for s in p.seals],
     }
 
 
@@ -117,7 +119,9 @@ def report_from_json(data: dict[str, Any]) -> Report:
              seconds=p["seconds"],
              quality=ScanQuality(**p["quality"]) if p.get("quality") else None,
              seals=tuple(Seal(Box(*s["bbox"]), SealShape(s["shape"]), s["color"], s["complete"],
-                              s["score"], s["text"], s["text_score"]) for s in p["seals"]))
+                              s["score"], s["text"], s["text_score"],
+                              place=SealPlace(s.get("place", SealPlace.UNKNOWN)),
+                              on=tuple(s.get("on", ()))) for s in p["seals"]))
         for p in data["pages"]
     )
     return Report(lab_id=data["lab_id"], lab_name=data["lab_name"], campaign=data["campaign"],

@@ -27,6 +27,7 @@ from intake.model import (
     Reading,
     ScanQuality,
     Seal,
+    SealPlace,
     SealShape,
     TextSource,
     Word,
@@ -66,7 +67,8 @@ def _page(page: Page) -> dict[str, Any]:
                    "table": c.table} for c in page.cells],
         "seals": [{"box": _box(s.box), "shape": s.shape.value, "color": s.color,
                    "complete": s.complete, "score": s.score, "text": s.text,
-                   "text_score": s.text_score, "fits": [list(f) for f in s.fits]}
+                   "text_score": s.text_score, "fits": [list(f) for f in s.fits],
+                   "place": s.place.value, "on": list(s.on)}
                   for s in page.seals],
         "footer": list(page.footer) if page.footer is not None else None,
         "seconds": page.seconds,
@@ -87,7 +89,9 @@ def _page_of(data: dict[str, Any]) -> Page:
                     for c in data["cells"]),
         seals=tuple(Seal(_box_of(s["box"]), SealShape(s["shape"]), s["color"], s["complete"],
                          s["score"], s["text"], s["text_score"],
-                         tuple((str(n), float(f)) for n, f in s.get("fits", ())))
+                         tuple((str(n), float(f)) for n, f in s.get("fits", ())),
+                         SealPlace(s.get("place", SealPlace.UNKNOWN)),
+                         tuple(str(t) for t in s.get("on", ())))
                     for s in data["seals"]),
         footer=(footer[0], footer[1]) if footer is not None else None,
         seconds=data["seconds"],

@@ -31,7 +31,7 @@ KINDS: tuple[str, ...] = (
 EXTRA_KINDS: tuple[str, ...] = ("ratio_mismatch", "annual_reports_missing", "preliminary_not_passed",
                                 "bad_scan", "printout_altered", "printout_page_added",
                                 "printout_page_missing", "copy_image_differs",
-                                "certificate_copy_differs", "licence_differs")
+                                "certificate_copy_differs", "licence_differs", "misplaced_seal")
 # Kinds that show only against the online system's own printout (``online.pdf``).
 PRINTOUT_KINDS: tuple[str, ...] = ("printout_altered", "printout_page_added",
                                    "printout_page_missing")
@@ -40,7 +40,8 @@ ALL_KINDS: tuple[str, ...] = KINDS + EXTRA_KINDS
 _ORDER = ("expired_certificate", "certificate_copy_differs", "licence_differs",
           "annual_reports_missing",
           "preliminary_not_passed",
-          "missing_opinion", "opinion_disagrees", "missing_seal", "wrong_seal", "ratio_mismatch",
+          "missing_opinion", "opinion_disagrees", "misplaced_seal", "missing_seal", "wrong_seal",
+          "ratio_mismatch",
           "field_mismatch", "copy_differs", "printout_altered", "missing_page",
           "printout_page_missing", "printout_page_added", "bad_scan", "copy_image_differs")
 _OPINION_KINDS = ("missing_opinion", "opinion_disagrees", "preliminary_not_passed")
@@ -50,6 +51,7 @@ DETECTED_BY: dict[str, tuple[str, ...]] = {
     "copy_differs": ("field.match", "copies.same"),
     "missing_seal": ("seal.legal_entity", "seal.recommending_unit"),
     "wrong_seal": ("seal.legal_entity", "seal.recommending_unit"),
+    "misplaced_seal": ("seal.recommending_unit",),
     "missing_opinion": ("opinion.present",),
     "opinion_disagrees": ("opinion.agrees",),
     "expired_certificate": ("qualification.valid",),
@@ -131,6 +133,7 @@ class PaperPlan:
         default_factory=lambda: {1: {}, 2: {}})
     seals: dict[int, dict[str, str | None]] = field(default_factory=lambda: {1: {}, 2: {}})
     opinion_missing: bool = False
+    seal_off: set[int] = field(default_factory=set)  # copies whose unit seal is off the opinion
     missing_form_page: int | None = None
     injections: list[Injection] = field(default_factory=list)
     # copy -> (form page, how) of a page scanned too badly to judge (samples.scan.SPOILS)
@@ -207,7 +210,10 @@ def _feasible(kind: str, chosen: list[str]) -> bool:
     if kind in ("missing_seal", "wrong_seal"):
         return chosen.count("missing_seal") + chosen.count("wrong_seal") < 2
     if kind in _OPINION_KINDS:  # each rewrites the opinion: one per lab
-        return not any(k in chosen for k in _OPINION_KINDS)
+        return not any(k in chosen for k in _OPINION_KINDS) and not (
+            kind == "missing_opinion" and "misplaced_seal" in chosen)
+    if kind == "misplaced_seal":  # the unit's seal, moved off its opinion: the page must be there
+        return kind not in chosen and "missing_opinion" not in chosen
     return kind not in chosen
 
 
@@ -364,6 +370,18 @@ def _plan_seal(state: _Planning, kind: str) -> None:
     state.plan.seals[copy][slot] = other
     state.add(kind, (copy,), expected=own, printed=other, slot=slot,
               detail=f"第{copy}份{where}所盖公章为“{other}”，应为{role}“{own}”")
+
+
+def _plan_misplaced(state: _Planning, kind: str) -> None:
+    """The recommending unit's own seal stamped under the approval table, not on its opinion
+    (the work plan asks for it where the opinion is written)."""
+    slot = next(s for s in state.seal_slots if s[0] == "approval")
+    state.seal_slots.remove(slot)
+    copy = slot[1]
+    state.plan.seal_off.add(copy)
+    own = state.record["identity"]["recommending_unit"]
+    state.add(kind, (copy,), expected=own, printed=own, slot="approval",
+              detail=f"第{copy}份审批情况页的推荐单位公章未盖在初审意见处（盖在审批表格下方空白处）")
 
 
 def _plan_field(state: _Planning, kind: str) -> None:
@@ -525,6 +543,7 @@ _PLANNERS = {
     "opinion_disagrees": _plan_disagrees,
     "missing_seal": _plan_seal,
     "wrong_seal": _plan_seal,
+    "misplaced_seal": _plan_misplaced,
     "field_mismatch": _plan_field,
     "copy_differs": _plan_field,
     "missing_page": _plan_missing_page,

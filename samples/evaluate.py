@@ -37,8 +37,8 @@ FIELD_CONSEQUENCES: dict[str, tuple[str, ...]] = {
 # Kinds whose catching finding must stand on the discrepancy's own page: a seal missing from
 # one page is not found by a seal found wanting on another, nor a certificate copy that
 # differs by the other certificate's copy.
-LOCATED_KINDS: tuple[str, ...] = ("missing_seal", "wrong_seal", "certificate_copy_differs",
-                                 "licence_differs")
+LOCATED_KINDS: tuple[str, ...] = ("missing_seal", "wrong_seal", "misplaced_seal",
+                                 "certificate_copy_differs", "licence_differs")
 # Kinds whose catching finding must name the discrepancy's printed page (``evidence.page``): a
 # pen mark on one page is not found by the copies differing on another.
 PAGE_KINDS: tuple[str, ...] = ("copy_image_differs",)

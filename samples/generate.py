@@ -446,7 +446,8 @@ def _render_lab(job: _LabJob) -> dict[str, Any]:
         if not plan.opinion_missing:
             seal = paper.seals.get("approval", rec["identity"]["recommending_unit"])
             approval = layout.approval_page(rec, total, plan.opinion_text, seal,
-                                            recommending_color, rng)
+                                            recommending_color, rng,
+                                            seal_off=copy in plan.seal_off)
             rendered.append(_render([approval], f"opinion-{copy}.pdf", "opinion", copy,
                                     settings, rng))
 

@@ -432,8 +432,9 @@ def _commitment(page: PageSpec, record: dict[str, Any], profile: Any, paper: Pap
 
 def approval_page(record: dict[str, Any], total: int, opinion_text: str,
                   recommending_seal: str | None, seal_color: tuple[int, int, int],
-                  rng: random.Random) -> PageSpec:
-    """Page M: 审批情况, with the recommending unit's opinion, date and seal."""
+                  rng: random.Random, *, seal_off: bool = False) -> PageSpec:
+    """Page M: 审批情况, with the recommending unit's opinion, date and seal. ``seal_off``: the
+    seal stamped on the blank paper under the table instead of over the signature."""
     page = PageSpec("approval", form_page=total)
     centred(page, fields.APPROVAL_TITLE, MARGIN + 9 * MM, fonts.SANS_BOLD, 16.0)
     top, height = APPROVAL_TABLE_Y, APPROVAL_ROW_H
@@ -458,8 +459,9 @@ def approval_page(record: dict[str, Any], total: int, opinion_text: str,
     })
     if recommending_seal is not None:
         own = record["identity"]["recommending_unit"]
+        cy = top + height + 40 * MM if seal_off else date.baseline - 7 * MM
         page.seals.append(seal_spot(
-            rng, date.x + date.width / 2, date.baseline - 7 * MM, recommending_seal,
+            rng, date.x + date.width / 2, cy, recommending_seal,
             "recommending_unit", "approval", color=seal_color,
             expected=own if recommending_seal != own else ""))
     footer(page, total, total)

@@ -1,5 +1,6 @@
 """The required seals are on the paper: the legal entity's on the volume's cover and declaration,
-the recommending unit's over its opinion, the association's on its letter."""
+the recommending unit's on its opinion (not elsewhere on the approval page), the association's
+on its letter."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from rapidfuzz.distance import Levenshtein
 from intake.checks.rule import finding
 from intake.dossier import PageResult, copies_of, pages_of
 from intake.fields import record_value
-from intake.model import Finding, Location, PageKind, Seal, SealShape, Status
+from intake.model import Finding, Location, PageKind, Seal, SealPlace, SealShape, Status
 from intake.normalize import canonical_text
+from intake.placement import BESIDE_MM
 from intake.record import Record
 from intake.seal_text import sister_names
 
@@ -195,6 +197,32 @@ def _judge_ring(rule: str, owner: str, where: Location, what: str, seal: Seal,
                    at, expected=owner, found=found, evidence=evidence)
 
 
+def _on_opinion(result: PageResult) -> tuple[Seal, ...] | None:
+    """The approval page's seals stamped on the opinion: centred in its cell (grown by
+    ``placement.BESIDE_MM``: a seal stamped over the signature can stand out of the cell), or on
+    or beside a line asking for the seal. None where the opinion's cell was not found: the
+    page's seals are then judged wherever they are."""
+    if result.opinion is None:
+        return None
+    page = result.page
+    cell = result.opinion.box.pad(round(BESIDE_MM * page.dpi / 25.4), page.width, page.height)
+    return tuple(s for s in page.seals
+                 if cell.contains_point(*s.box.center) or s.place is SealPlace.SIGNATURE)
+
+
+def _off_opinion(owner: str, seal: Seal, where: Location, what: str) -> Finding:
+    """A seal on the approval page, none of them on the opinion: the work plan asks for the
+    seal where the opinion is written (主管单位审批意见)."""
+    on = f"盖在“{seal.on[0]}”处" if seal.on else "盖在空白处"
+    if seal.text:
+        on += f"，印文读作“{seal.text}”"
+    return finding(RULES, "seal.recommending_unit", Status.FAIL,
+                   f"{what}的公章未盖在“主管单位审批意见”栏的初审意见处（{on}），"
+                   f"应由“{owner}”在其初审意见处加盖公章。",
+                   Location(where.document, where.page, seal.box), expected=owner,
+                   found=f"公章{on}", evidence={"seal_score": seal.score, "place": seal.place.value})
+
+
 def _is_declaration(result: PageResult) -> bool:
     text = canonical_text(result.page.text)
     return "承诺" in text and "盖章" in text
@@ -218,8 +246,15 @@ def check(results: list[PageResult], record: Record) -> list[Finding]:
     for copy, pages in copies_of(results, PageKind.APPROVAL).items():
         for page in pages:
             where = Location(page.page.document, page.page.number)
-            findings.append(_judge_seal("seal.recommending_unit", unit, page.page.seals, where,
-                                        f"第{copy}份审批意见页"))
+            what = f"第{copy}份审批意见页"
+            seals = page.page.seals
+            on = _on_opinion(page)
+            if on is not None and seals and not on:
+                findings.append(_off_opinion(unit, max(seals, key=lambda s: s.score), where,
+                                             what))
+                continue
+            findings.append(_judge_seal("seal.recommending_unit", unit,
+                                        seals if on is None else on, where, what))
     for page in pages_of(results, PageKind.LETTER):
         where = Location(page.page.document, page.page.number)
         findings.append(_judge_seal("seal.association", association, page.page.seals, where,

@@ -198,6 +198,31 @@ def test_seal_discrepancies_are_on_paper(clean_scan_batch: Batch) -> None:
     assert seen == {"missing_seal", "wrong_seal"}
 
 
+@pytest.fixture(scope="module")
+def misplaced_batch(tmp_path_factory: pytest.TempPathFactory) -> Batch:
+    root = tmp_path_factory.mktemp("misplaced")
+    return Batch(root, generate_batch(root, labs=2, seed=9, text_layer=True, discrepancies=1,
+                                      kinds=["misplaced_seal"]))
+
+
+def test_a_seal_off_its_opinion_is_stamped_under_the_table_and_the_review_fails_that_copy(
+        misplaced_batch: Batch) -> None:
+    (d,) = misplaced_batch.truth(1)["discrepancies"]
+    assert d["kind"] == "misplaced_seal"
+    copy = d["copy"]
+    truth = misplaced_batch.truth(1)
+    off = next(s for s in truth["seals"] if s["document"] == f"opinion-{copy}.pdf")
+    kept = next(s for s in truth["seals"] if s["document"] == f"opinion-{3 - copy}.pdf")
+    # The unit's own seal, a hand's width lower than the other copy's, under the table.
+    assert off["organisation"] == kept["organisation"] == d["expected"]
+    assert off["box"][1] > kept["box"][1] + kept["box"][3]
+    failing = [f for f in _review(misplaced_batch.lab(1)).findings
+               if f.status.value == "fail"]
+    assert [(f.rule, f.location.document) for f in failing] == [
+        ("seal.recommending_unit", f"opinion-{copy}.pdf")]
+    assert not [f for f in _review(misplaced_batch.lab(0)).findings if f.status.value == "fail"]
+
+
 def _render(path, page: int):
     import numpy as np
     import pypdfium2 as pdfium

@@ -41,6 +41,10 @@ RECORD = {
 }
 
 
+# Where ``approval`` stamps its seal: over the signature at the foot of the opinion's cell.
+ON_OPINION = (1000, 850)
+
+
 def seal(x=300, y=300, text="", text_score=0.0):
     return Seal(Box(x, y, 330, 330), SealShape.ROUND, "red", True, 0.95, text, text_score)
 
@@ -82,7 +86,8 @@ def form_copy(record, copy, *, total=5, overrides=None, skip_pages=()):
 def approval(copy, total=5, text="同意该实验室通过初审。", date="2021年4月20日", seals=True):
     doc = f"opinion-{copy}.pdf"
     opinion = Opinion(text, date, Box(600, 300, 800, 900))
-    return PageResult(page(doc, 1, PageKind.APPROVAL, (total, total), [seal()] if seals else []),
+    stamped = [seal(*ON_OPINION)] if seals else []
+    return PageResult(page(doc, 1, PageKind.APPROVAL, (total, total), stamped),
                       opinion=opinion, copy=copy)
 
 

@@ -5,10 +5,10 @@ from dataclasses import replace
 from intake.checks import all_rules, run_checks
 from intake.checks.field_match import judge
 from intake.fields import FieldKind, FieldSpec
-from intake.model import Reading, Status, Verdict
+from intake.model import Reading, SealPlace, Status, Verdict
 from intake.verdict import verdict_of
 
-from .conftest import approval, form_copy, letter, seal
+from .conftest import ON_OPINION, approval, form_copy, letter, seal
 
 
 def failing(findings):
@@ -68,11 +68,51 @@ def test_missing_seals_fail(record, record_data):
 
 def test_a_seal_read_as_another_organisation_fails(record, record_data):
     results = form_copy(record_data, 1) + form_copy(record_data, 2)
-    wrong = seal(text="江苏省工业和信息化厅", text_score=0.95)
+    wrong = seal(*ON_OPINION, text="江苏省工业和信息化厅", text_score=0.95)
     results += [approval(1), replace(approval(2), page=replace(approval(2).page, seals=(wrong,))),
                 letter(record_data["identity"]["lab_name"])]
     bad = [f for f in run_checks(results, record) if f.status is Status.FAIL]
     assert [(f.rule, f.found) for f in bad] == [("seal.recommending_unit", "江苏省工业和信息化厅")]
+
+
+def _approval_with(copy, stamped, *, opinion=True):
+    page = approval(copy)
+    return replace(page, page=replace(page.page, seals=(stamped,)),
+                   opinion=page.opinion if opinion else None)
+
+
+def test_the_units_seal_stamped_off_its_opinion_fails_and_says_where_it_is(record, record_data):
+    unit = record_data["identity"]["recommending_unit"]
+    # Its own seal, read surely, but on the blank paper under the approval table.
+    below = replace(seal(500, 1500, text=unit, text_score=0.98), place=SealPlace.BLANK)
+    results = [*form_copy(record_data, 1), *form_copy(record_data, 2), approval(1),
+               _approval_with(2, below), letter(record_data["identity"]["lab_name"])]
+    (bad,) = [f for f in run_checks(results, record) if f.status is Status.FAIL]
+    assert bad.rule == "seal.recommending_unit"
+    assert (bad.location.document, bad.location.box) == ("opinion-2.pdf", below.box)
+    assert "主管单位审批意见" in bad.message
+    assert "空白处" in bad.message
+
+
+def test_a_seal_on_the_signature_line_is_on_the_opinion_even_centred_out_of_its_cell(
+        record, record_data):
+    unit = record_data["identity"]["recommending_unit"]
+    # Stamped low over "推荐单位（盖章）" at the cell's foot: its centre falls below the cell.
+    low = replace(seal(1000, 1100, text=unit, text_score=0.98), place=SealPlace.SIGNATURE,
+                  on=("推荐单位（盖章）",))
+    results = [*form_copy(record_data, 1), *form_copy(record_data, 2), approval(1),
+               _approval_with(2, low), letter(record_data["identity"]["lab_name"])]
+    assert not [f for f in run_checks(results, record) if f.status is Status.FAIL]
+
+
+def test_where_the_opinions_cell_was_not_read_the_seal_is_judged_wherever_it_is(
+        record, record_data):
+    unit = record_data["identity"]["recommending_unit"]
+    below = replace(seal(500, 1500, text=unit, text_score=0.98), place=SealPlace.BLANK)
+    results = [*form_copy(record_data, 1), *form_copy(record_data, 2), approval(1),
+               _approval_with(2, below, opinion=False), letter(record_data["identity"]["lab_name"])]
+    units = [f for f in run_checks(results, record) if f.rule == "seal.recommending_unit"]
+    assert [f.status for f in units] == [Status.PASS, Status.PASS]
 
 
 def test_a_refusal_a_wrong_date_and_a_missing_opinion_fail(record, record_data):

@@ -17,7 +17,7 @@ from intake.checks.seals_present import (
 )
 from intake.model import PageKind, SealShape, Status
 from intake.record import record_from_dict
-from tests.intake.checks.conftest import approval, form_copy, letter, seal
+from tests.intake.checks.conftest import ON_OPINION, approval, form_copy, letter, seal
 
 MISREAD = [
     ("辽宁省泵产品质量监督检验研究院", "且宁省泉产品质最监督检验研究院"),  # three single slips
@@ -68,7 +68,7 @@ def _approval_stamped(record_data, read, fit):
     results += [approval(1), approval(2), letter(record_data["identity"]["lab_name"])]
     for i, result in enumerate(results):
         if result.page.kind is PageKind.APPROVAL:
-            ring = replace(seal(text=read, text_score=0.8), fits=((unit, fit),))
+            ring = replace(seal(*ON_OPINION, text=read, text_score=0.8), fits=((unit, fit),))
             results[i] = replace(result, page=replace(result.page, seals=(ring,)))
     return results
 
