@@ -20,7 +20,11 @@ turns every page by 0.3-3 degrees with bilinear resampling (what a deskew does) 
 detecting. ``--against`` times another version of
 ``intake/seals.py`` (a copy of the file, e.g. from ``git show REV:intake/seals.py``) on the same
 pages, interleaved with this one, and prints the median per-page time ratio this / that;
-``--detector`` scores such a copy instead of ``intake/seals.py``.
+``--detector`` scores such a copy instead of ``intake/seals.py``. ``--opencv`` also adds up, page
+by page, the time the detector spends inside OpenCV calls of 50 us or more (the work on whole
+images and regions: Hough transforms, resizes, morphology, contours; not the thousands of
+small lookups) and prints its median, in ms and in anchors: what a page would still cost if
+everything else ran in no time at all.
 
 Pages carrying only red non-seal marks (any seal found there is a false seal): the association's
 letter (red headline and rules) with its seal painted out, and every page of the batch with its
@@ -49,6 +53,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from intake import seals
 from intake.load import render_page
 from intake.model import Box, DocumentKind, Seal
 from intake.seals import detect_seals
@@ -71,6 +76,7 @@ class Tally:
     ms: list[float] = field(default_factory=list)
     anchor_ms: list[float] = field(default_factory=list)  # the anchor, on the same pages
     other_ms: list[float] = field(default_factory=list)  # --against, on the same pages
+    opencv_ms: list[float] = field(default_factory=list)  # --opencv: of ms, inside OpenCV
     named: int = 0  # complete seals whose organisation was read and matched
     complete: int = 0
     wrong: int = 0
@@ -94,6 +100,10 @@ class Tally:
             ratios = [m / a for m, a in zip(self.ms, self.anchor_ms, strict=True) if a > 0]
             text += (f" anchor {statistics.median(self.anchor_ms):5.1f}"
                      f" ratio {statistics.median(ratios):4.2f}")
+        if self.opencv_ms:
+            inside = [m / a for m, a in zip(self.opencv_ms, self.anchor_ms, strict=True) if a > 0]
+            text += (f" opencv {statistics.median(self.opencv_ms):5.1f}"
+                     f" ({statistics.median(inside):4.2f} anchors)")
         if self.other_ms:
             against = [m / o for m, o in zip(self.ms, self.other_ms, strict=True) if o > 0]
             text += (f" against {statistics.median(self.other_ms):5.1f}"
@@ -191,7 +201,8 @@ def _paint_out(image: np.ndarray, boxes: list[Box]) -> np.ndarray:
 def run_batch(out: Path, colour: str, degrade: str, gray: bool, labs: int, seed: int,
               dpis: list[int], engine: Any, turn: bool,
               against: ModuleType | None = None, shapes: list[str] | None = None,
-              detect: Detect = detect_seals) -> dict[str, Tally]:
+              detect: Detect = detect_seals, clock: OpenCvClock | None = None
+              ) -> dict[str, Tally]:
     from intake.seal_text import match_organisation, read_seal_text
 
     batch = out / f"{colour}-{degrade}"
@@ -232,7 +243,7 @@ def run_batch(out: Path, colour: str, degrade: str, gray: bool, labs: int, seed:
                     _score(tallies, key, image, got_dpi, boxes, seals,
                            f"{lab['lab_id']}/{doc['file']}#{page}",
                            engine if k == 0 else None, orgs, read_seal_text, match_organisation,
-                           against, detect)
+                           against, detect, clock)
                     # The letter without its seal (its red headline and rules remain); every
                     # page without its seals and with red pen marks.
                     blanks = [_paint_out(image, boxes)] if letter else []
@@ -265,9 +276,36 @@ def _anchor(image: np.ndarray) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+class OpenCvClock:
+    """Stands in for ``cv2`` in a detector module and adds up the time spent in its calls of
+    at least ``min_ms``: the image-scale work, which a faster language round the calls would
+    not make cheaper."""
+
+    def __init__(self, min_ms: float = 0.05) -> None:
+        self.min_ms = min_ms
+        self.ms = 0.0
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(cv2, name)
+        if not callable(value) or isinstance(value, type):
+            return value  # constants and classes as they are
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return value(*args, **kwargs)
+            finally:
+                ms = (time.perf_counter() - started) * 1000
+                if ms >= self.min_ms:
+                    self.ms += ms
+
+        return timed
+
+
 def _score(tallies: dict[str, Tally], key: str, image: np.ndarray, dpi: int, boxes: list[Box],
            seals: list[dict[str, Any]], where: str, engine: Any, orgs: list[str], read: Any,
-           match: Any, against: ModuleType | None = None, detect: Detect = detect_seals) -> None:
+           match: Any, against: ModuleType | None = None, detect: Detect = detect_seals,
+           clock: OpenCvClock | None = None) -> None:
     """Score one page into ``tallies[key]`` and, seal by seal, into ``tallies[key + shape]``."""
     t = tallies[key]
     anchor_before = _anchor(image)
@@ -275,9 +313,13 @@ def _score(tallies: dict[str, Tally], key: str, image: np.ndarray, dpi: int, box
         started = time.perf_counter()
         against.detect_seals(image, dpi)
         t.other_ms.append((time.perf_counter() - started) * 1000)
+    if clock is not None:
+        clock.ms = 0.0
     started = time.perf_counter()
     found: list[Seal] = detect(image, dpi)
     t.ms.append((time.perf_counter() - started) * 1000)
+    if clock is not None:
+        t.opencv_ms.append(clock.ms)
     t.anchor_ms.append((anchor_before + _anchor(image)) / 2)
     pairs = _match([s.box for s in found], boxes)
     t.truth += len(boxes)
@@ -356,15 +398,22 @@ def main() -> None:
                         help="another intake/seals.py to time on the same pages, interleaved")
     parser.add_argument("--detector", type=Path,
                         help="score this copy of intake/seals.py instead of intake/seals.py")
+    parser.add_argument("--opencv", action="store_true",
+                        help="also time the detector's OpenCV calls of 50 us or more")
     parser.add_argument("--shapes", nargs="+", default=["round", "oval", "square", "round"],
                         choices=[*SEAL_SHAPES, "drawn"],
                         help="the legal entities' seal shapes, lab by lab in turn (default "
                              "round oval square round); drawn: the generator's draw")
     args = parser.parse_args()
     against = _load_against(args.against) if args.against else None
-    detect: Detect = detect_seals
-    if args.detector:
-        detect = _load_against(args.detector, "seals_detector").detect_seals
+    detector = _load_against(args.detector, "seals_detector") if args.detector else seals
+    detect: Detect = detector.detect_seals
+    clock = None
+    if args.opencv:
+        # The other time on the page (numpy, Python) is measured with the clock in place,
+        # which costs a microsecond a call: a few per cent on a gray page.
+        clock = OpenCvClock()
+        detector.cv2 = clock  # type: ignore[attr-defined]
     shapes = None if "drawn" in args.shapes else args.shapes
     engine = None
     if not args.no_names:
@@ -378,7 +427,7 @@ def main() -> None:
         if args.only and colour != args.only:
             continue
         tallies = run_batch(out, colour, degrade, gray, args.labs, args.seed, args.dpi, engine,
-                            args.turn, against, shapes, detect)
+                            args.turn, against, shapes, detect, clock)
         for name, tally in sorted(tallies.items(), key=lambda item: _order(item[0])):
             print(tally.line(name), flush=True)
             if args.verbose:
