@@ -20,7 +20,7 @@ from intake.errors import IntakeError, exit_code
 from intake.model import Seal, Status
 from intake.pipeline import ReviewOptions, Verifier, review, start_workers
 from intake.record import load_record
-from intake.report import report_html, report_json
+from intake.report import report_html, report_json, seal_json
 from intake.settings import Settings
 
 
@@ -146,14 +146,11 @@ def _dpi(text: str) -> int:
 
 
 def _seal_json(seal: Seal, expect: Sequence[str]) -> dict[str, Any]:
-    """One seal as ``dossier seals --json`` prints it: text null where it was not read."""
+    """One seal as ``dossier seals --json`` prints it: as a report does, and with the expected
+    organisation its text names where --expect gives any."""
     from intake.seal_text import match_organisation
 
-    out: dict[str, Any] = {
-        "bbox": [seal.box.x, seal.box.y, seal.box.w, seal.box.h], "shape": seal.shape.value,
-        "color": seal.color, "complete": seal.complete, "score": round(seal.score, 3),
-        "text": seal.text or None, "text_score": round(seal.text_score, 3),
-    }
+    out = seal_json(seal)
     if expect:
         organisation, similarity = match_organisation(seal.text, expect)
         out.update(organisation=organisation, match=round(similarity, 3))

@@ -64,11 +64,15 @@ def page_json(p: Page) -> dict[str, Any]:
             "edge_mm": None if p.quality.edge_mm is None else round(p.quality.edge_mm, 3),
             "paper": round(p.quality.paper, 1), "contrast": round(p.quality.contrast, 1),
             "scan_dpi": p.quality.scan_dpi},
-        "seals": [{"bbox": s.box.as_list(), "shape": s.shape.value, "color": s.color,
-                   "complete": s.complete, "score": round(s.score, 3), "text": s.text,
-                   "text_score": round(s.text_score, 3), "place": s.place.value,
-                   "on": list(s.on)} for s in p.seals],
+        "seals": [seal_json(s) for s in p.seals],
     }
+
+
+def seal_json(s: Seal) -> dict[str, Any]:
+    """A seal as reports (and ``dossier seals``) give it: ``text`` "" where none was read."""
+    return {"bbox": s.box.as_list(), "shape": s.shape.value, "color": s.color,
+            "complete": s.complete, "score": round(s.score, 3), "text": s.text,
+            "text_score": round(s.text_score, 3), "place": s.place.value, "on": list(s.on)}
 
 
 def _location_of(data: Mapping[str, Any] | None) -> Location | None:

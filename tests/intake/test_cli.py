@@ -46,7 +46,7 @@ def test_seals_json_gives_each_pages_seals_in_the_pixels_it_was_rendered_at(
     (found,) = image["seals"]
     assert _box(found["bbox"]).iou(truth) >= 0.8
     assert (found["shape"], found["color"], found["complete"]) == ("round", "red", True)
-    assert found["text"] is None  # --no-text: not read, not guessed
+    assert (found["text"], found["text_score"]) == ("", 0.0)  # --no-text: not read, not guessed
 
     # The PDF: rendered at --dpi, twice the image's pixels, the box with it.
     rendered = by_file["opinion.pdf"]
